@@ -1,0 +1,135 @@
+"""The command line: `studio render | validate | models | layers | presets`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from studio import __version__
+from studio.errors import StudioError
+
+SET_HELP = "override a key with a TOML value: scenes.0.steps=40, model.name=vgg16 (repeatable)"
+
+
+def fail(error: BaseException) -> None:
+    """One paragraph and an exit status; the traceback only with STUDIO_DEBUG=1."""
+    if os.environ.get("STUDIO_DEBUG"):
+        traceback.print_exception(error)
+    if isinstance(error, KeyboardInterrupt):
+        click.echo("\ninterrupted: finished files are kept, partial ones were removed.", err=True)
+        sys.exit(130)
+    prefix = "invalid preset" if getattr(error, "exit_code", 1) == 2 else "error"
+    click.echo(f"{prefix}: {error}", err=True)
+    sys.exit(getattr(error, "exit_code", 1))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="studio")
+def main():
+    """studio: render what neural networks see, from TOML presets."""
+
+
+def _load_all(presets, overrides, fixed):
+    from studio.preset import load_preset
+
+    return [load_preset(p, list(overrides), fixed) for p in presets]
+
+
+@main.command()
+@click.argument("presets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="output root (default: output.dir)")
+@click.option("--device", help="auto | cpu | cuda | cuda:N (overrides preset.device)")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--quiet", "-q", is_flag=True, help="no progress bars or summary")
+def render(presets, out, device, overrides, quiet):
+    """Render PRESET files into OUT/<preset name>/."""
+    try:
+        from studio.render import render_preset
+
+        loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
+        results = [render_preset(preset, out, quiet) for preset in loaded]
+    except (StudioError, KeyboardInterrupt) as error:
+        fail(error)
+    if not quiet:
+        for result in results:
+            click.echo(f"\n{result.preset}  ({result.device})  -> {result.folder}")
+            for scene, seconds in result.seconds.items():
+                files = [p.name for s, p in result.written if s == scene]
+                shown = ", ".join(files[:4]) + (f", +{len(files) - 4} more" if len(files) > 4 else "")
+                click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}")
+
+
+def render_main():
+    """Entry for `python render.py`: the same options as `studio render`."""
+    render.main(prog_name="render.py")
+
+
+@main.command()
+@click.argument("presets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def validate(presets, overrides):
+    """Check PRESET files without rendering (exit 2 on the first invalid one)."""
+    try:
+        for preset in _load_all(presets, overrides, None):
+            kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
+            click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
+    except StudioError as error:
+        fail(error)
+
+
+@main.command()
+def models():
+    """Model names, and whether their weights are available offline right now."""
+    from studio.models import FEATURED, availability
+
+    for name in FEATURED:
+        click.echo(f"{name:<20} {availability(name)}")
+    click.echo("\nAny torchvision classifier name works too, as does a checkpoint path "
+               "({\"arch\": NAME, \"state_dict\": ...}); weights = \"none\" gives random weights.")
+
+
+@main.command()
+@click.argument("model")
+@click.option("--depth", type=int, default=None, help="only paths with at most this many dots")
+def layers(model, depth):
+    """Module paths, aliases and output shapes of MODEL (random weights; nothing is downloaded)."""
+    try:
+        from studio.models import describe_layers
+        from studio.models.zoo import build_architecture, default_input_size, is_checkpoint_path, load_model
+
+        if is_checkpoint_path(model):
+            loaded = load_model(model, source="<command line>")
+            module, size = loaded.module, loaded.input_size
+        else:
+            module, size = build_architecture(model, "<command line>"), default_input_size(model)
+        rows = describe_layers(module, size)
+    except StudioError as error:
+        fail(error)
+    click.echo(f"{model}: input 3×{size[0]}×{size[1]}")
+    click.echo(f"{'path':<40} {'type':<24} {'output':<16} alias")
+    for path, kind, shape, alias in rows:
+        if depth is None or path.count(".") <= depth:
+            click.echo(f"{path:<40} {kind:<24} {shape:<16} {alias}")
+
+
+@main.command("presets")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("presets"))
+def list_presets(folder):
+    """The presets in a folder, with their titles and scenes."""
+    from studio.preset import load_preset
+
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            preset = load_preset(path)
+            kinds = ", ".join(s.kind for s in preset.scenes)
+            click.echo(f"{path.name:<36} {preset.preset.title or preset.name}  [{kinds}]")
+        except StudioError as error:
+            click.echo(f"{path.name:<36} INVALID: {error}")
+
+
+if __name__ == "__main__":
+    main()

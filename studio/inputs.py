@@ -1,0 +1,103 @@
+"""Input images: scikit-image's sample photos, files, and plain canvases, as (1, 3, H, W) in [0, 1]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studio.errors import PresetError, did_you_mean
+
+# scikit-image sample images that ship inside the package (no download).
+BUILTINS = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins",
+            "colorwheel", "grass", "gravel", "horse", "hubble_deep_field", "immunohistochemistry",
+            "logo", "moon", "page", "retina", "rocket", "text")
+COLOUR_BUILTINS = ("astronaut", "chelsea", "coffee", "colorwheel", "hubble_deep_field",
+                   "immunohistochemistry", "retina", "rocket")
+CANVASES = {"black": 0.0, "white": 1.0, "gray": 0.5, "grey": 0.5}
+MAX_INPUT_PIXELS = 64_000_000  # refuse decompression bombs before decoding
+
+
+def _as_rgb_tensor(array: np.ndarray) -> torch.Tensor:
+    array = np.asarray(array)
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=-1)
+    if array.shape[-1] == 4:
+        array = array[..., :3]
+    scale = 255.0 if array.dtype == np.uint8 else (65535.0 if array.dtype == np.uint16 else 1.0)
+    return torch.from_numpy(array.astype(np.float32) / scale).permute(2, 0, 1).unsqueeze(0).clamp(0, 1)
+
+
+def builtin(name: str, source: str = "<preset>", key: str = "input") -> torch.Tensor:
+    if name not in BUILTINS:
+        raise PresetError(source, key, f"no built-in image `{name}`",
+                          expected="builtin:" + ", builtin:".join(BUILTINS),
+                          hint=did_you_mean(name, BUILTINS))
+    import skimage.data
+
+    return _as_rgb_tensor(getattr(skimage.data, name)())
+
+
+def read_image(path: Path, source: str = "<preset>", key: str = "input") -> torch.Tensor:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_INPUT_PIXELS
+    try:
+        with Image.open(path) as picture:
+            if picture.width * picture.height > MAX_INPUT_PIXELS:
+                raise PresetError(source, key, "image too large",
+                                  expected=f"at most {MAX_INPUT_PIXELS} pixels",
+                                  found=f"{picture.width}×{picture.height}")
+            picture = picture.convert("RGB")
+            return _as_rgb_tensor(np.asarray(picture))
+    except PresetError:
+        raise
+    except FileNotFoundError:
+        raise PresetError(source, key, "no such image file", found=str(path)) from None
+    except Exception as error:  # PIL raises many kinds for broken files, bombs included
+        raise PresetError(source, key, f"cannot read the image ({type(error).__name__}: {error})",
+                          found=str(path)) from None
+
+
+def fit_size(height: int, width: int, target: tuple[int, int]) -> tuple[int, int]:
+    """(h, w) with the short side at the model's input size, aspect kept, multiples of 8."""
+    short = min(target)
+    ratio = short / min(height, width)
+    return (max(8, round(height * ratio / 8) * 8), max(8, round(width * ratio / 8) * 8))
+
+
+def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, int],
+               generator: torch.Generator, base: Path | None = None, source: str = "<preset>",
+               key: str = "input") -> torch.Tensor:
+    """Resolve an ``input`` key to an image.
+
+    Args:
+        spec: ``noise``, ``black``, ``white``, ``gray``, ``builtin:NAME`` or a file path.
+        size: ``[width, height]`` from the preset, or None for the model's size (photos keep
+            their aspect, short side at the model's size).
+        model_size: (height, width) the model was trained at.
+        generator: seeded CPU generator for ``noise``.
+        base: folder that relative paths are read from (the preset's), then the working folder.
+
+    Returns:
+        (1, 3, H, W) float in [0, 1], on the CPU.
+    """
+    import kornia
+
+    if spec in CANVASES or spec == "noise":
+        height, width = (size[1], size[0]) if size else model_size
+        if spec == "noise":
+            return torch.rand((1, 3, height, width), generator=generator)
+        return torch.full((1, 3, height, width), CANVASES[spec])
+    if spec.startswith("builtin:"):
+        image = builtin(spec.removeprefix("builtin:"), source, key)
+    else:
+        path = Path(spec)
+        if not path.is_absolute() and base is not None and (base / path).exists():
+            path = base / path
+        image = read_image(path, source, key)
+    height, width = (size[1], size[0]) if size else fit_size(*image.shape[-2:], model_size)
+    return kornia.geometry.transform.resize(image, (height, width), antialias=True).clamp(0, 1)

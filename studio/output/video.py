@@ -1,0 +1,86 @@
+"""MP4 through ffmpeg (imageio-ffmpeg): frames stream to the encoder, memory stays flat."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+from studio.errors import RenderError
+from studio.output.files import atomic_path
+
+
+def even_pad(pixels: np.ndarray) -> np.ndarray:
+    """Pad (H, W, 3) by one edge pixel where a side is odd: yuv420p needs even sizes."""
+    height, width = pixels.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return pixels
+    return np.pad(pixels, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+
+
+class VideoWriter:
+    """Write an H.264 MP4 (yuv420p, +faststart) frame by frame.
+
+    The first frame fixes the size; later frames must match it. The file appears under its
+    real name only after :meth:`close` succeeds.
+
+    Args:
+        path: the .mp4 to write.
+        fps: frames per second.
+        crf: H.264 constant rate factor (0 lossless .. 51 worst; 18 looks lossless).
+    """
+
+    def __init__(self, path: Path, fps: int = 24, crf: int = 18):
+        self.path, self.fps, self.crf = Path(path), fps, crf
+        self.frames = 0
+        self.size: tuple[int, int] | None = None
+        self._stack = contextlib.ExitStack()
+        self._encoder = None
+
+    def _open(self, width: int, height: int) -> None:
+        temporary = self._stack.enter_context(atomic_path(self.path))
+        self._encoder = imageio_ffmpeg.write_frames(
+            str(temporary), (width, height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
+            quality=None, macro_block_size=1, ffmpeg_log_level="error",
+            output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4"])
+        self._encoder.send(None)
+
+    def write(self, pixels: np.ndarray) -> None:
+        """Append one (H, W, 3) uint8 frame."""
+        pixels = even_pad(np.ascontiguousarray(pixels))
+        height, width = pixels.shape[:2]
+        if self._encoder is None:
+            self.size = (width, height)
+            self._open(width, height)
+        elif (width, height) != self.size:
+            raise RenderError(f"{self.path.name}: frame {self.frames} is {width}×{height}, "
+                              f"the video is {self.size[0]}×{self.size[1]}")
+        self._encoder.send(pixels)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file (rename it into place)."""
+        if self._encoder is not None:
+            self._encoder.close()
+            self._encoder = None
+        self._stack.close()
+
+    def abort(self) -> None:
+        """Stop without leaving a file behind."""
+        if self._encoder is not None:
+            with contextlib.suppress(Exception):
+                self._encoder.close()
+            self._encoder = None
+        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+        return False

@@ -1,0 +1,103 @@
+"""One class owns the output folder: stills, videos, preset.toml and log.json."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from studio import __version__
+from studio.frames import Frame, Record, Still
+from studio.output.files import PRESET_CHUNK, write_json, write_png, write_text
+from studio.output.images import to_uint8, upscale
+from studio.output.video import VideoWriter
+from studio.preset import Preset, dumps
+
+
+class RenderWriter:
+    """Writes one preset's render into ``root/<preset name>/``.
+
+    Nothing is created until :meth:`start`; every file goes through a temporary name.
+    """
+
+    def __init__(self, root: Path, preset: Preset, device: str):
+        self.preset = preset
+        self.folder = Path(root) / preset.name
+        self.preset_text = dumps(preset)
+        self.log: dict = {"preset": preset.name, "studio": __version__, "device": device,
+                          "seed": preset.preset.seed, "model": preset.model.name, "scenes": {}}
+        self.written: list[tuple[str, Path]] = []
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_text(self.folder / "preset.toml", self.preset_text)
+
+    def scene(self, scene) -> SceneWriter:
+        return SceneWriter(self, scene)
+
+    def finish(self) -> None:
+        write_json(self.folder / "log.json", self.log)
+
+
+class SceneWriter:
+    """Routes a scene's Stills, Frames and Records to files and to the log."""
+
+    def __init__(self, parent: RenderWriter, scene):
+        self.parent, self.scene = parent, scene
+        self.output = parent.preset.output
+        self.started = time.perf_counter()
+        self.video: VideoWriter | None = None
+        self.entry: dict = {"kind": scene.kind, "device": parent.log["device"], "stills": [],
+                            "video": None}
+        parent.log["scenes"][scene.name] = self.entry
+
+    def _pixels(self, image):
+        return to_uint8(upscale(image, self.output.upscale))
+
+    def add(self, item) -> None:
+        if isinstance(item, Still):
+            self.still(item)
+        elif isinstance(item, Frame):
+            self.frame(item)
+        elif isinstance(item, Record):
+            self.entry[item.key] = item.value
+        else:  # pragma: no cover - a scene bug
+            raise TypeError(f"a scene yielded {type(item).__name__}")
+
+    def still(self, item: Still) -> None:
+        pixels = self._pixels(item.image)
+        if not self.output.stills:
+            return
+        folder = self.parent.folder
+        path = (folder / f"{self.scene.name}.png" if item.name is None
+                else folder / self.scene.name / f"{item.name}.png")
+        write_png(path, pixels, {PRESET_CHUNK: self.parent.preset_text,
+                                 "Software": f"studio {__version__}"})
+        self.entry["stills"].append({"file": str(path.relative_to(folder)),
+                                     "size": [pixels.shape[1], pixels.shape[0]]})
+        self.parent.written.append((self.scene.name, path))
+
+    def frame(self, item: Frame) -> None:
+        pixels = self._pixels(item.image)
+        if self.output.frames:
+            index = self.video.frames if self.video else self.entry.get("frames", 0)
+            write_png(self.parent.folder / self.scene.name / f"frame-{index:05d}.png", pixels)
+            self.entry["frames"] = index + 1
+        if not self.output.video:
+            return
+        if self.video is None:
+            self.video = VideoWriter(self.parent.folder / f"{self.scene.name}.mp4",
+                                     self.output.fps, self.output.crf)
+        self.video.write(pixels)
+
+    def close(self) -> None:
+        if self.video is not None:
+            self.video.close()
+            path = self.video.path
+            self.entry["video"] = {"file": path.name, "frames": self.video.frames,
+                                   "size": list(self.video.size), "fps": self.output.fps}
+            self.parent.written.append((self.scene.name, path))
+        self.entry["seconds"] = round(time.perf_counter() - self.started, 3)
+
+    def abort(self) -> None:
+        if self.video is not None:
+            self.video.abort()

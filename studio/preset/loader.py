@@ -1,0 +1,260 @@
+"""Read presets: TOML, `extends` chains, deep merge, `--set` overrides, validation.
+
+Every value remembers the file it came from (``Document.origins``), so an error about a merged
+preset names the file that holds the bad key, or ``--set`` when an override put it there.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from studio.errors import PresetError, did_you_mean
+from studio.preset.coerce import Problem, build, to_preset_error
+from studio.preset.scenes import SCENE_KINDS
+from studio.preset.schema import ModelSpec, OutputSpec, Preset, PresetInfo
+
+TOP_LEVEL = {"preset": PresetInfo, "model": ModelSpec, "output": OutputSpec}
+KEY_ORDER = ("preset", "model", "output", "scenes")
+MAX_PRESET_BYTES = 1 << 20
+
+
+@dataclass
+class Document:
+    """A merged preset document before validation."""
+
+    data: dict
+    source: str
+    origins: dict[tuple, str] = field(default_factory=dict)
+    chain: tuple[str, ...] = ()
+
+    def origin(self, key: str) -> str:
+        path = tuple(int(p) if p.isdigit() else p for p in key.split(".")) if key else ()
+        while path:
+            if path in self.origins:
+                return self.origins[path]
+            path = path[:-1]
+        return self.origins.get((), self.source)
+
+
+def read_toml(path: Path, label: str) -> dict:
+    try:
+        if path.stat().st_size > MAX_PRESET_BYTES:
+            raise PresetError(label, "", "file too large for a preset",
+                              expected=f"at most {MAX_PRESET_BYTES} bytes")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PresetError(label, "", "no such file") from None
+    except IsADirectoryError:
+        raise PresetError(label, "", "is a folder, not a preset file") from None
+    except UnicodeDecodeError as error:
+        raise PresetError(label, "", f"not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise PresetError(label, "", f"cannot be read ({error.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PresetError(label, "", f"TOML syntax error: {error}") from None
+
+
+def _merge(base: dict, over: dict, origins: dict, source: str, prefix: tuple = ()) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, origins, source, path)
+        else:
+            merged[key] = copy.deepcopy(value)
+            for old in [p for p in origins if p[:len(path)] == path]:
+                del origins[old]
+            origins[path] = source
+    return merged
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` wins; tables merge key by key; arrays (the scene list too) are replaced whole."""
+    return _merge(base, over, {}, "")
+
+
+def load_document(path: str | Path, _chain: tuple[str, ...] = ()) -> Document:
+    path = Path(path)
+    label = str(path)
+    resolved = str(path.resolve())
+    if resolved in _chain:
+        cycle = " -> ".join([Path(p).name for p in _chain] + [path.name])
+        raise PresetError(label, "extends", "`extends` forms a cycle", found=cycle)
+    data = read_toml(path, label)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return Document(data, label, {(): label}, _chain + (resolved,))
+    if not isinstance(base_name, str):
+        raise PresetError(label, "extends", "wrong type", expected="a path to another preset",
+                          found=repr(base_name))
+    base_path = (path.parent / base_name)
+    if not base_path.is_file():
+        raise PresetError(label, "extends", "no such preset to extend", found=str(base_path))
+    base = load_document(base_path, _chain + (resolved,))
+    origins = dict(base.origins)
+    merged = _merge(base.data, data, origins, label)
+    return Document(merged, label, origins, base.chain)
+
+
+def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
+    """``KEY.PATH=VALUE`` with a TOML value; a bare word is a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise PresetError(source, "", "expected KEY=VALUE", found=repr(text),
+                          hint='for example --set scenes.0.steps=40 or --set model.name=vgg16')
+    parts = key.split(".")
+    if any(not p.strip() for p in parts):
+        raise PresetError(source, key, "empty part in the key path", found=repr(key))
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return [p.strip() for p in parts], value
+
+
+def _scene_index(scenes: list, part: str, key: str, source: str) -> int:
+    if part.isdigit():
+        index = int(part)
+        if index >= len(scenes):
+            raise PresetError(source, key, "no such scene", expected=f"an index below {len(scenes)}",
+                              found=part)
+        return index
+    names = [s.get("name") for s in scenes if isinstance(s, dict)]
+    kinds = [s.get("kind") for s in scenes if isinstance(s, dict)]
+    if part in names:
+        return names.index(part)
+    if kinds.count(part) == 1:
+        return kinds.index(part)
+    raise PresetError(source, key, "no scene by that index, name or kind",
+                      expected="an index, a scene name or the kind of one scene", found=part,
+                      hint=did_you_mean(part, [n for n in names + kinds if n]))
+
+
+def apply_override(document: Document, parts: list[str], value: Any, source: str = "--set") -> None:
+    data, key = document.data, ".".join(parts)
+    if parts[0] not in KEY_ORDER and isinstance(data.get("scenes"), list):
+        names = {s.get("name") for s in data["scenes"] if isinstance(s, dict)}
+        kinds = {s.get("kind") for s in data["scenes"] if isinstance(s, dict)}
+        if parts[0] in names | kinds:
+            parts = ["scenes"] + parts
+    node, path = data, []
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            index = (_scene_index(node, part, key, source) if path == ["scenes"]
+                     else int(part) if part.isdigit() and int(part) < len(node) else None)
+            if index is None:
+                raise PresetError(source, key, "no such array element",
+                                  expected=f"an index below {len(node)}", found=part)
+            part = index
+        elif not isinstance(node, dict):
+            raise PresetError(source, key, f"`{'.'.join(map(str, path))}` is not a table", found=repr(node))
+        path.append(part)
+        if last:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and part not in node:
+                node[part] = {}
+                document.origins[tuple(path)] = source
+            node = node[part]
+    document.origins[tuple(path)] = source
+
+
+def validate(document: Document) -> Preset:
+    data = document.data
+    try:
+        for key in data:
+            if key not in KEY_ORDER:
+                raise Problem(key, "unknown top-level key", None, None,
+                              did_you_mean(key, KEY_ORDER + ("extends",)) or
+                              "valid: " + ", ".join(KEY_ORDER + ("extends",)))
+        if "preset" not in data:
+            raise Problem("preset.name", "required key is missing", "a [preset] table with a name", None)
+        tables = {k: build(cls, data.get(k, {}), k) for k, cls in TOP_LEVEL.items()}
+        scenes = data.get("scenes")
+        if not isinstance(scenes, list) or not scenes:
+            raise Problem("scenes", "no scenes", "one or more [[scenes]] tables", scenes)
+        built = []
+        for index, table in enumerate(scenes):
+            key = f"scenes.{index}"
+            if not isinstance(table, dict):
+                raise Problem(key, "wrong type", "a table", table)
+            kind = table.get("kind")
+            if kind not in SCENE_KINDS:
+                raise Problem(key + ".kind", "missing" if kind is None else "unknown scene kind",
+                              "one of " + ", ".join(SCENE_KINDS), kind,
+                              did_you_mean(kind, SCENE_KINDS) if isinstance(kind, str) else None)
+            built.append(build(SCENE_KINDS[kind], table, key))
+        built = name_scenes(built)
+    except Problem as problem:
+        raise to_preset_error(problem, document.origin(problem.key)) from None
+    return Preset(tables["preset"], tables["model"], tables["output"], tuple(built),
+                  source=document.source, resolved=ordered(data), extends=document.chain[1:])
+
+
+def name_scenes(scenes: list) -> list:
+    """Unnamed scenes are called after their kind: dream, dream-2, dream-3, ..."""
+    taken: set[str] = set()
+    for index, scene in enumerate(scenes):
+        if scene.name is not None:
+            if scene.name in taken:
+                raise Problem(f"scenes.{index}.name", "two scenes share this name",
+                              "a name unique in the preset", scene.name)
+            taken.add(scene.name)
+    named = []
+    for scene in scenes:
+        if scene.name is None:
+            name, n = scene.kind, 1
+            while name in taken:
+                n += 1
+                name = f"{scene.kind}-{n}"
+            taken.add(name)
+            scene = dataclasses.replace(scene, name=name)
+        named.append(scene)
+    return named
+
+
+def ordered(data: dict) -> dict:
+    return {k: data[k] for k in KEY_ORDER if k in data}
+
+
+def load_preset(path: str | Path, overrides: list[str] = (),
+                fixed: dict[str, Any] | None = None) -> Preset:
+    """Load, merge and validate a preset file.
+
+    Args:
+        path: the preset's TOML file.
+        overrides: ``KEY=VALUE`` strings as given to ``--set``, applied in order.
+        fixed: command-line options that set a key (``{"preset.device": "cpu"}``), applied last.
+    """
+    document = load_document(path)
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(document, parts, value)
+    for key, value in (fixed or {}).items():
+        apply_override(document, key.split("."), value, source=f"--{key.split('.')[-1]}")
+    return validate(document)
+
+
+def dumps(preset_or_data: Preset | dict) -> str:
+    data = preset_or_data.resolved if isinstance(preset_or_data, Preset) else preset_or_data
+    return tomli_w.dumps(ordered(data))
+
+
+def loads(text: str, source: str = "<text>") -> Preset:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PresetError(source, "", f"TOML syntax error: {error}") from None
+    data.pop("extends", None)
+    return validate(Document(data, source, {(): source}))

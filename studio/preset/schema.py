@@ -1,0 +1,76 @@
+"""The top-level preset tables: [preset], [model], [output] and the validated Preset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.preset import limits
+from studio.preset.coerce import Problem
+from studio.preset.scenes import NAME_PATTERN, meta
+
+DEVICE_PATTERN = r"auto|cpu|cuda|cuda:\d+|mps"
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    WHAT = "[preset]"
+    name: str = field(**meta(pattern=NAME_PATTERN, expect="a name of lower-case letters, digits, '-' or '_'"))
+    title: str = ""
+    description: str = ""
+    seed: int = field(default=0, **meta(min=0, max=2**63 - 1))
+    device: str = field(default="auto", **meta(pattern=DEVICE_PATTERN,
+                                                expect='"auto", "cpu", "cuda" or "cuda:N"'))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    WHAT = "[model]"
+    name: str = "efficientnet_lite0"
+    weights: str = "DEFAULT"
+
+    def check(self):
+        if not self.name.strip():
+            raise Problem("name", "empty", "a model name such as \"vgg16\"", self.name)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    WHAT = "[output]"
+    dir: str = "renders"
+    stills: bool = True
+    video: bool = True
+    frames: bool = False
+    fps: int = field(default=24, **meta(min=1, max=240))
+    crf: int = field(default=18, **meta(min=0, max=51))
+    upscale: int = field(default=1, **meta(min=1, max=limits.MAX_UPSCALE, limit="upscale"))
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A validated preset: what every scene reads. ``resolved`` is the merged document."""
+
+    preset: PresetInfo
+    model: ModelSpec
+    output: OutputSpec
+    scenes: tuple[Any, ...]
+    source: str = "<preset>"
+    resolved: dict = field(default_factory=dict, compare=False, repr=False)
+    extends: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.preset.name
+
+
+def check_output_dir(spec: OutputSpec) -> None:
+    """A preset is data from strangers: it may not aim its files outside the working tree."""
+    from pathlib import PurePath
+
+    path = PurePath(spec.dir)
+    if path.is_absolute() or ".." in path.parts or spec.dir.startswith("~"):
+        raise Problem("dir", "outside the working folder",
+                      "a relative path without `..` (use --out for other places)", spec.dir)
+
+
+OutputSpec.check = check_output_dir

@@ -1,0 +1,84 @@
+"""Render validated presets: prepare every scene (so bad presets fail before a file is written),
+then stream each scene's frames to the writer with a progress bar."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from studio.errors import PresetError, RenderError, StudioError
+from studio.output.writer import RenderWriter
+from studio.preset import Preset
+from studio.scenes import scene_class
+from studio.scenes.base import SceneContext
+
+
+def resolve_device(spec: str, source: str = "<preset>") -> torch.device:
+    """``auto`` is CUDA when there is one, else the CPU; a missing CUDA device is a clear error."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(spec)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise PresetError(source, "preset.device", "no CUDA device on this machine",
+                              expected='"auto" or "cpu"', found=repr(spec))
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise PresetError(source, "preset.device", "no such CUDA device",
+                              expected=f"cuda:0..cuda:{torch.cuda.device_count() - 1}", found=repr(spec))
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise PresetError(source, "preset.device", "no MPS device on this machine", found=repr(spec))
+    return device
+
+
+@dataclass
+class RenderResult:
+    preset: str
+    folder: Path
+    device: str
+    written: list[tuple[str, Path]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(preset: Preset, device: torch.device):
+    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    scenes = []
+    for index, scene in enumerate(preset.scenes):
+        context = SceneContext(preset, index, device, base)
+        scenes.append(scene_class(scene.kind, preset.source, context.key("kind"))(context))
+    return scenes
+
+
+def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False) -> RenderResult:
+    """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``)."""
+    device = resolve_device(preset.preset.device, preset.source)
+    torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
+    scenes = prepare(preset, device)
+    writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device))
+    writer.start()
+    result = RenderResult(preset.name, writer.folder, str(device), writer.written)
+    for scene, section in zip(scenes, preset.scenes):
+        started = time.perf_counter()
+        scene_writer = writer.scene(section)
+        with tqdm(total=scene.total, desc=f"{preset.name}/{section.name}", disable=quiet,
+                  leave=True, dynamic_ncols=True) as progress:
+            try:
+                for item in scene.render(progress):
+                    scene_writer.add(item)
+            except BaseException as error:
+                scene_writer.abort()
+                writer.finish()
+                if isinstance(error, (StudioError, KeyboardInterrupt)):
+                    raise
+                if isinstance(error, torch.OutOfMemoryError):
+                    raise RenderError(f"{preset.name}/{section.name}: out of memory on {device}; "
+                                      "use a smaller `size`, fewer channels or a smaller batch") from error
+                raise RenderError(f"{preset.name}/{section.name} failed: "
+                                  f"{type(error).__name__}: {error}") from error
+        scene_writer.close()
+        result.seconds[section.name] = time.perf_counter() - started
+    writer.finish()
+    return result

@@ -1,0 +1,160 @@
+"""Each kind of preset mistake gets one clear PresetError naming file, key, expectation and hint."""
+
+import pytest
+
+from studio.errors import PresetError
+from studio.preset import load_preset
+
+GOOD = """
+[preset]
+name = "ok"
+[[scenes]]
+kind = "dream"
+layer = "blocks.3"
+"""
+
+
+def error_for(write, text, overrides=()):
+    path = write("p.toml", text)
+    with pytest.raises(PresetError) as caught:
+        load_preset(path, list(overrides))
+    return caught.value, str(path)
+
+
+def test_good_preset_loads(write):
+    preset = load_preset(write("p.toml", GOOD))
+    assert preset.name == "ok" and preset.scenes[0].layer == "blocks.3"
+    assert preset.scenes[0].name == "dream"
+
+
+def test_unknown_key_suggests_the_closest(write):
+    error, path = error_for(write, GOOD + "octave_scal = 1.3\n")
+    assert error.source == path and error.key == "scenes.0.octave_scal"
+    assert "did you mean `octave_scale`" in str(error)
+
+
+def test_unknown_kind_suggests_the_closest(write):
+    error, _ = error_for(write, GOOD.replace('"dream"', '"dreem"'))
+    assert error.key == "scenes.0.kind" and "`dream`" in str(error) and "'dreem'" in str(error)
+
+
+def test_unknown_top_level_table(write):
+    error, _ = error_for(write, GOOD + "[modell]\nname='x'\n")
+    assert error.key == "modell" and "`model`" in str(error)
+
+
+def test_wrong_type_names_expected_and_found(write):
+    error, _ = error_for(write, GOOD + 'steps = "many"\n')
+    assert error.key == "scenes.0.steps"
+    assert error.expected == "an integer" and "string 'many'" in error.found
+
+
+def test_out_of_range_value(write):
+    error, _ = error_for(write, GOOD + "steps = 0\n")
+    assert "at least 1" in str(error)
+
+
+@pytest.mark.parametrize("line, limit", [("size = [8192, 64]", "4096"), ("steps = 100000", "10000")])
+def test_limits_are_refused_with_the_limit_named(write, line, limit):
+    error, _ = error_for(write, GOOD + line + "\n")
+    assert "limit" in str(error) and limit in str(error)
+
+
+def test_frame_count_limit(write):
+    text = '[preset]\nname = "t"\n[[scenes]]\nkind = "train"\nepochs = 100000\nsnapshot_every = 1\n'
+    error, _ = error_for(write, text)
+    assert error.key == "scenes.0.snapshot_every" and "frames" in str(error)
+
+
+def test_missing_required_name(write):
+    error, _ = error_for(write, "[preset]\ntitle='x'\n[[scenes]]\nkind='probe'\nlayer='blocks.1'\n")
+    assert error.key == "preset.name" and "required" in str(error)
+
+
+def test_toml_syntax_error_gives_line_and_column(write):
+    error, _ = error_for(write, GOOD + "steps = = 3\n")
+    assert "TOML syntax error" in str(error) and "line 7" in str(error) and "column" in str(error)
+
+
+def test_missing_scenes(write):
+    error, _ = error_for(write, '[preset]\nname = "x"\n')
+    assert error.key == "scenes"
+
+
+def test_join_rule_layer_and_layers(write):
+    error, _ = error_for(write, GOOD + 'layers = ["blocks.1"]\n')
+    assert error.key == "scenes.0.layers" and "not both" in str(error)
+
+
+def test_bad_channel_range(write):
+    error, _ = error_for(write, GOOD + 'channels = "9:3"\n')
+    assert error.key == "scenes.0.channels" and "empty range" in str(error)
+
+
+def test_unsorted_schedule_points(write):
+    text = ('[preset]\nname = "t"\n[[scenes]]\nkind = "train"\n[scenes.loss_schedule]\n'
+            'kind = "piecewise"\npoints = [[10, 1.0], [5, -1.0]]\n')
+    error, _ = error_for(write, text)
+    assert error.key == "scenes.0.loss_schedule.points"
+
+
+def test_fraction_out_of_range(write):
+    text = '[preset]\nname = "t"\n[[scenes]]\nkind = "train"\n[scenes.corruption]\nlabel_noise = 1.5\n'
+    error, _ = error_for(write, text)
+    assert error.key == "scenes.0.corruption.label_noise" and "[0, 1)" in str(error)
+
+
+def test_output_dir_cannot_escape(write):
+    error, _ = error_for(write, GOOD + '[output]\ndir = "../../elsewhere"\n')
+    assert error.key == "output.dir"
+
+
+def test_bad_device_string(write):
+    error, _ = error_for(write, GOOD.replace('name = "ok"', 'name = "ok"\ndevice = "gpu"'))
+    assert error.key == "preset.device"
+
+
+def test_duplicate_scene_names(write):
+    text = GOOD.replace('kind = "dream"', 'kind = "dream"\nname = "a"') * 1
+    text += '[[scenes]]\nkind = "probe"\nname = "a"\nlayer = "x"\n'
+    error, _ = error_for(write, text)
+    assert error.key == "scenes.1.name"
+
+
+def test_bad_name_pattern(write):
+    error, _ = error_for(write, GOOD.replace('"ok"', '"Has Spaces"'))
+    assert error.key == "preset.name"
+
+
+def test_extends_cycle_detected(write):
+    write("a.toml", 'extends = "b.toml"\n[preset]\nname = "a"\n')
+    path = write("b.toml", 'extends = "a.toml"\n[preset]\nname = "b"\n')
+    with pytest.raises(PresetError) as caught:
+        load_preset(path)
+    assert "cycle" in str(caught.value) and caught.value.key == "extends"
+
+
+def test_extends_missing_file(write):
+    error, _ = error_for(write, 'extends = "nope.toml"\n' + GOOD)
+    assert error.key == "extends" and "nope.toml" in str(error)
+
+
+def test_set_without_equals(write):
+    error, _ = error_for(write, GOOD, ["scenes.0.steps"])
+    assert error.source == "--set" and "KEY=VALUE" in str(error)
+
+
+def test_set_index_out_of_range(write):
+    error, _ = error_for(write, GOOD, ["scenes.4.steps=3"])
+    assert error.source == "--set" and "below 1" in str(error)
+
+
+def test_set_value_is_validated_and_blamed_on_set(write):
+    error, _ = error_for(write, GOOD, ["scenes.0.steps=-3"])
+    assert error.source == "--set" and error.key == "scenes.0.steps"
+
+
+def test_missing_file():
+    with pytest.raises(PresetError) as caught:
+        load_preset("/nonexistent/preset.toml")
+    assert "no such file" in str(caught.value)
