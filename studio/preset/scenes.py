@@ -102,12 +102,16 @@ class DreamScene(SceneBase, InputImage, Optimisation):
     weights: tuple[float, ...] | dict[str, float] | None = None
     octaves: int = field(default=4, **meta(min=1, max=limits.MAX_OCTAVES, limit="octaves"))
     steps: int = field(default=20, **meta(min=1, max=limits.MAX_STEPS, limit="steps"))
+    lr: float | tuple[float, float] = field(default=0.02, **meta(min=0.0, max=1000.0))
     param: Literal["pixel", "fft"] = "pixel"
+    tile: int | None = field(default=None, **meta(min=64, max=limits.MAX_SIDE))
 
     def check(self):
         need_layers(self, allow_default=False)
         if self.channels is not None:
             check_channels(self.channels)
+        if self.tile is not None and self.param != "pixel":
+            raise Problem("tile", "tiling works on pixels", 'param = "pixel" with `tile`', self.param)
         if isinstance(self.weights, tuple) and len(self.weights) != len(self.layers or (self.layer,)):
             raise Problem("weights", "one weight per layer", f"{len(self.layers or (self.layer,))} weights",
                           list(self.weights))

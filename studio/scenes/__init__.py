@@ -14,6 +14,10 @@ from studio.errors import PresetError
 RENDERERS = {
     "feature-maps": "studio.scenes.feature_maps",
     "probe": "studio.scenes.probe",
+    "maximize": "studio.scenes.maximize",
+    "dream": "studio.scenes.dream",
+    "progressive": "studio.scenes.progressive",
+    "atlas": "studio.scenes.atlas",
 }
 
 

@@ -1,0 +1,131 @@
+"""Objectives: small callables from layer activations to one score per batch element.
+
+They compose with arithmetic, as in lucent: ``channel("blocks.3", 7) - 0.1 * layer_l2("blocks.1")``.
+An objective returns a tensor of shape (B,): higher is better. Index tensors make one objective
+hold a different target per batch element (a 16-channel grid is ``channel(layer, arange(16))``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+Activations = dict[str, torch.Tensor]
+
+
+class Objective:
+    """A named score function over activations, with the layers it needs.
+
+    Args:
+        fn: activations → (B,) scores.
+        layers: module paths ``fn`` reads.
+        name: for logs.
+
+    Example:
+        >>> acts = {"l": torch.ones(2, 4, 3, 3)}
+        >>> (2 * channel("l", 1) - layer_l2("l"))(acts)
+        tensor([1., 1.])
+    """
+
+    def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: Sequence[str], name: str):
+        self.fn, self.layers, self.name = fn, tuple(dict.fromkeys(layers)), name
+
+    def __call__(self, activations: Activations) -> torch.Tensor:
+        return self.fn(activations)
+
+    def __add__(self, other: Objective | float) -> Objective:
+        if not isinstance(other, Objective):
+            return Objective(lambda a: self(a) + other, self.layers, f"{self.name} + {other}")
+        return Objective(lambda a: self(a) + other(a), self.layers + other.layers, f"{self.name} + {other.name}")
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Objective:
+        return Objective(lambda a: -self(a), self.layers, f"-{self.name}")
+
+    def __sub__(self, other: Objective | float) -> Objective:
+        return self + (-other)
+
+    def __rsub__(self, other: float) -> Objective:
+        return (-self) + other
+
+    def __mul__(self, weight: float) -> Objective:
+        return Objective(lambda a: weight * self(a), self.layers, f"{weight}·{self.name}")
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Objective({self.name})"
+
+
+def _per_element(index: int | torch.Tensor | Sequence[int], batch: int, device) -> torch.Tensor:
+    index = torch.as_tensor(index, device=device)
+    return index.expand(batch) if index.dim() == 0 else index
+
+
+def _as_maps(activation: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) view of any activation: vectors become (B, C, 1, 1)."""
+    return activation if activation.dim() == 4 else activation.reshape(*activation.shape[:2], 1, 1)
+
+
+def channel(layer: str, index: int | torch.Tensor | Sequence[int]) -> Objective:
+    """Mean activation of a channel (one index, or one per batch element)."""
+    def fn(acts):
+        maps = _as_maps(acts[layer])
+        chosen = _per_element(index, maps.shape[0], maps.device)
+        return maps[torch.arange(maps.shape[0], device=maps.device), chosen].float().mean(dim=(1, 2))
+    return Objective(fn, [layer], f"channel({layer}, {index if isinstance(index, int) else '…'})")
+
+
+def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
+    """One spatial position of a channel (the centre by default)."""
+    def fn(acts):
+        maps = _as_maps(acts[layer])
+        row = maps.shape[2] // 2 if y is None else y
+        column = maps.shape[3] // 2 if x is None else x
+        return maps[:, index, row, column].float()
+    return Objective(fn, [layer], f"neuron({layer}, {index})")
+
+
+def layer_l2(layer: str, channels: Sequence[int] | None = None) -> Objective:
+    """DeepDream's objective: the mean squared activation of a layer (or some of its channels)."""
+    def fn(acts):
+        maps = _as_maps(acts[layer])
+        if channels is not None:
+            maps = maps[:, list(channels)]
+        return maps.float().pow(2).mean(dim=(1, 2, 3))
+    return Objective(fn, [layer], f"l2({layer})")
+
+
+def reading_order_mask(count: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(B, H, W) masks: element b keeps the first ``count[b]`` positions, row by row."""
+    positions = torch.arange(height * width, device=count.device).view(1, height, width)
+    return (positions < count.view(-1, 1, 1)).float()
+
+
+def first_neurons(layer: str, index: int, count: int | torch.Tensor | Sequence[int]) -> Objective:
+    """Mean of the first ``count`` neurons of channel ``index`` in reading order (per element)."""
+    def fn(acts):
+        maps = _as_maps(acts[layer])[:, index].float()
+        counts = _per_element(count, maps.shape[0], maps.device)
+        mask = reading_order_mask(counts, maps.shape[1], maps.shape[2])
+        return (maps * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2)).clamp_min(1)
+    return Objective(fn, [layer], f"first_neurons({layer}, {index})")
+
+
+def weighted(objectives: Sequence[Objective], weights: Sequence[float]) -> Objective:
+    """Σ wᵢ·objectiveᵢ."""
+    total = None
+    for objective, weight in zip(objectives, weights):
+        term = weight * objective
+        total = term if total is None else total + term
+    return total
+
+
+def stacked(objectives: Sequence[Objective]) -> Objective:
+    """Batch element i is scored by objective i (one image per layer in one batch)."""
+    def fn(acts):
+        return torch.stack([objective(acts)[i] for i, objective in enumerate(objectives)])
+    layers = [layer for objective in objectives for layer in objective.layers]
+    return Objective(fn, layers, "[" + ", ".join(o.name for o in objectives) + "]")

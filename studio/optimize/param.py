@@ -1,0 +1,121 @@
+"""Image parameterisations: what the optimiser actually changes.
+
+``PixelImage`` holds pixels in [0, 1]. ``SpectralImage`` holds a scaled Fourier spectrum in a
+decorrelated colour space squashed by a sigmoid (Lucid/lucent's ``fft_image`` + ``to_valid_rgb``):
+gradients act on all frequencies evenly, which favours natural-looking images.
+Both can be read (``image()``), overwritten (``set_image``, exact for both) and resized, which
+is how blur, octaves and upscale schedules work on either.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# Lucid's colour correlation (square root of the ImageNet colour covariance), normalised.
+COLOUR_CORRELATION = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
+COLOUR_CORRELATION = COLOUR_CORRELATION / COLOUR_CORRELATION.norm(dim=0).max()
+FFT_MAGIC = 4.0  # lucent's scaling of the inverse FFT
+EDGE = 1e-4      # keeps the sigmoid's inverse finite on pure black and white
+
+
+def resize(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    from kornia.geometry.transform import resize as kornia_resize
+
+    if images.shape[-2:] == (height, width):
+        return images
+    return kornia_resize(images, (height, width), interpolation="bilinear", antialias=True)
+
+
+class PixelImage:
+    """Pixels in [0, 1], clamped after every change. Shape (B, 3, H, W)."""
+
+    kind = "pixel"
+
+    def __init__(self, images: torch.Tensor):
+        self.pixels = images.detach().clone().clamp(0, 1).requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.pixels]
+
+    def image(self) -> torch.Tensor:
+        return self.pixels
+
+    def set_image(self, images: torch.Tensor) -> None:
+        with torch.no_grad():
+            if images.shape != self.pixels.shape:
+                self.pixels = images.detach().clone().clamp(0, 1).requires_grad_(True)
+            else:
+                self.pixels.copy_(images.clamp(0, 1))
+
+    def after_step(self) -> None:
+        with torch.no_grad():
+            self.pixels.clamp_(0, 1)
+
+
+def spectrum_scale(height: int, width: int, decay_power: float = 1.0, device=None) -> torch.Tensor:
+    """1/frequency weights of an rfft2 spectrum, shape (H, W//2+1)."""
+    fy = torch.fft.fftfreq(height, device=device).view(-1, 1)
+    fx = torch.fft.rfftfreq(width, device=device).view(1, -1)
+    frequency = torch.sqrt(fx * fx + fy * fy)
+    return 1.0 / frequency.clamp_min(1.0 / max(height, width)) ** decay_power
+
+
+class SpectralImage:
+    """Spectral parameterisation with colour decorrelation. Shape of ``image()``: (B, 3, H, W)."""
+
+    kind = "fft"
+
+    def __init__(self, images: torch.Tensor):
+        self.set_image(images)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.spectrum]
+
+    def _matrix(self, device) -> torch.Tensor:
+        return COLOUR_CORRELATION.to(device)
+
+    def image(self) -> torch.Tensor:
+        height, width = self.size
+        spectrum = torch.view_as_complex(self.spectrum) * self.scale
+        linear = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho") / FFT_MAGIC
+        coloured = torch.einsum("bchw,dc->bdhw", linear, self._matrix(linear.device))
+        return torch.sigmoid(coloured)
+
+    def set_image(self, images: torch.Tensor) -> None:
+        """The exact inverse of :meth:`image` (pixels are kept off 0 and 1 by ``EDGE``)."""
+        images = images.detach().float()
+        height, width = images.shape[-2:]
+        same_shape = getattr(self, "size", None) == (height, width) and \
+            self.spectrum.shape[0] == images.shape[0]
+        self.size = (height, width)
+        self.scale = spectrum_scale(height, width, device=images.device)
+        logits = torch.logit(images.clamp(EDGE, 1 - EDGE))
+        inverse = torch.linalg.inv(self._matrix(images.device))
+        linear = torch.einsum("bchw,dc->bdhw", logits, inverse) * FFT_MAGIC
+        spectrum = torch.view_as_real(torch.fft.rfft2(linear, norm="ortho") / self.scale)
+        if same_shape:  # in place, so an optimiser holding the tensor keeps its state
+            with torch.no_grad():
+                self.spectrum.copy_(spectrum)
+        else:
+            self.spectrum = spectrum.contiguous().requires_grad_(True)
+
+    def after_step(self) -> None:
+        pass
+
+
+def make_param(kind: str, images: torch.Tensor) -> PixelImage | SpectralImage:
+    """``pixel`` or ``fft`` parameterisation starting from ``images`` (B, 3, H, W) in [0, 1]."""
+    return PixelImage(images) if kind == "pixel" else SpectralImage(images)
+
+
+def resize_param(param: PixelImage | SpectralImage, height: int, width: int) -> None:
+    with torch.no_grad():
+        param.set_image(resize(param.image(), height, width))
+
+
+def grayscale_noise(batch: int, height: int, width: int, generator: torch.Generator,
+                    amplitude: float = 0.1) -> torch.Tensor:
+    """Gray plus a little seeded noise: a neutral start for activation maximisation."""
+    return (0.5 + amplitude * torch.randn((batch, 3, height, width), generator=generator)).clamp(0, 1)
+
+

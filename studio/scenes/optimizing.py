@@ -1,0 +1,51 @@
+"""What the optimisation scenes (maximize, dream, progressive, atlas) share: size plans,
+batches that fit memory, and contact sheets."""
+
+from __future__ import annotations
+
+import torch
+
+from studio.optimize import octave_sizes, upscale_sizes
+from studio.output.images import labelled_grid
+from studio.optimize.param import resize
+
+PIXELS_PER_BATCH = {"cpu": 1 << 21, "cuda": 1 << 24}
+SHEET_TILE = 256  # contact-sheet tiles are at most this many pixels a side
+
+
+def working_size(scene, model_size: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of the final image: the scene's ``size`` or the model's input size."""
+    return (scene.size[1], scene.size[0]) if scene.size else model_size
+
+
+def size_plan(scene, model_size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The sizes an optimisation passes through, smallest first.
+
+    With ``upscale_steps`` (seed 003) ``size`` is where it starts; with octaves it is where
+    it ends.
+    """
+    height, width = working_size(scene, model_size)
+    if getattr(scene, "upscale_steps", 0):
+        return upscale_sizes(height, width, scene.upscale_steps, scene.upscale_factor)
+    return octave_sizes(height, width, scene.octaves, scene.octave_scale)
+
+
+def batch_size(requested: int | None, size: tuple[int, int], device: torch.device) -> int:
+    """The scene's ``batch``, or as many images as fit a pixel budget for the device."""
+    if requested:
+        return requested
+    return max(1, PIXELS_PER_BATCH.get(device.type, 1 << 21) // (size[0] * size[1]))
+
+
+def chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str) -> torch.Tensor:
+    """A labelled grid of (3, H, W) images, tiles shrunk to at most ``SHEET_TILE`` px."""
+    height, width = images[0].shape[-2:]
+    ratio = min(1.0, SHEET_TILE / max(height, width))
+    tiles = torch.stack([img.float() for img in images])
+    if ratio < 1:
+        tiles = resize(tiles, max(1, round(height * ratio)), max(1, round(width * ratio)))
+    return labelled_grid(tiles, labels, title=title)
