@@ -155,6 +155,9 @@ class Ascent:
             raise RenderError(self._diverged(step, stage))
 
 
+MIN_SIDE = 16  # below this no network sees anything worth dreaming about
+
+
 def check_smallest_size(model: LoadedModel, layers, size: tuple[int, int], source: str,
                         key: str) -> dict[str, tuple[int, ...]]:
     """Refuse, naming the size, a stage smaller than the network can look at (neural-dream#1).
@@ -163,6 +166,10 @@ def check_smallest_size(model: LoadedModel, layers, size: tuple[int, int], sourc
     """
     from studio.errors import PresetError
 
+    if min(size) < MIN_SIDE:
+        raise PresetError(source, key, f"the smallest image, {size[1]}x{size[0]} px, is below "
+                          f"{MIN_SIDE} px", expected="a larger `size`, fewer `octaves` or a smaller "
+                          "`octave_scale`")
     try:
         with torch.no_grad():
             found = LayerTap(model, layers)(torch.zeros(1, 3, *size, device=model.device))
