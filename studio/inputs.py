@@ -16,6 +16,7 @@ BUILTINS = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee",
 COLOUR_BUILTINS = ("astronaut", "chelsea", "coffee", "colorwheel", "hubble_deep_field",
                    "immunohistochemistry", "retina", "rocket")
 CANVASES = {"black": 0.0, "white": 1.0, "gray": 0.5, "grey": 0.5}
+NOISE_STD = 0.05  # `noise`: gray with a faint seeded texture, the start lucent and DeepDream use
 MAX_INPUT_PIXELS = 64_000_000  # refuse decompression bombs before decoding
 
 
@@ -75,7 +76,8 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
     """Resolve an ``input`` key to an image.
 
     Args:
-        spec: ``noise``, ``black``, ``white``, ``gray``, ``builtin:NAME`` or a file path.
+        spec: ``noise`` (gray ± a faint Gaussian texture), ``uniform-noise`` (every pixel
+            uniform in [0, 1]), ``black``, ``white``, ``gray``, ``builtin:NAME`` or a file path.
         size: ``[width, height]`` from the preset, or None for the model's size (photos keep
             their aspect, short side at the model's size).
         model_size: (height, width) the model was trained at.
@@ -87,9 +89,11 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
     """
     import kornia
 
-    if spec in CANVASES or spec == "noise":
+    if spec in CANVASES or spec in ("noise", "uniform-noise"):
         height, width = (size[1], size[0]) if size else model_size
         if spec == "noise":
+            return (0.5 + NOISE_STD * torch.randn((1, 3, height, width), generator=generator)).clamp(0, 1)
+        if spec == "uniform-noise":
             return torch.rand((1, 3, height, width), generator=generator)
         return torch.full((1, 3, height, width), CANVASES[spec])
     if spec.startswith("builtin:"):

@@ -52,6 +52,12 @@ class PixelImage:
             self.pixels.clamp_(0, 1)
 
 
+def mix_colours(images: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """out[:, d] = Σ_c matrix[d, c] · images[:, c]; a batched matmul is several times faster
+    than einsum or a 1×1 convolution here."""
+    return (matrix @ images.flatten(2)).view_as(images)
+
+
 def spectrum_scale(height: int, width: int, decay_power: float = 1.0, device=None) -> torch.Tensor:
     """1/frequency weights of an rfft2 spectrum, shape (H, W//2+1)."""
     fy = torch.fft.fftfreq(height, device=device).view(-1, 1)
@@ -78,8 +84,7 @@ class SpectralImage:
         height, width = self.size
         spectrum = torch.view_as_complex(self.spectrum) * self.scale
         linear = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho") / FFT_MAGIC
-        coloured = torch.einsum("bchw,dc->bdhw", linear, self._matrix(linear.device))
-        return torch.sigmoid(coloured)
+        return torch.sigmoid(mix_colours(linear, self._matrix(linear.device)))
 
     def set_image(self, images: torch.Tensor) -> None:
         """The exact inverse of :meth:`image` (pixels are kept off 0 and 1 by ``EDGE``)."""
@@ -91,7 +96,7 @@ class SpectralImage:
         self.scale = spectrum_scale(height, width, device=images.device)
         logits = torch.logit(images.clamp(EDGE, 1 - EDGE))
         inverse = torch.linalg.inv(self._matrix(images.device))
-        linear = torch.einsum("bchw,dc->bdhw", logits, inverse) * FFT_MAGIC
+        linear = mix_colours(logits, inverse) * FFT_MAGIC
         spectrum = torch.view_as_real(torch.fft.rfft2(linear, norm="ortho") / self.scale)
         if same_shape:  # in place, so an optimiser holding the tensor keeps its state
             with torch.no_grad():
@@ -111,11 +116,3 @@ def make_param(kind: str, images: torch.Tensor) -> PixelImage | SpectralImage:
 def resize_param(param: PixelImage | SpectralImage, height: int, width: int) -> None:
     with torch.no_grad():
         param.set_image(resize(param.image(), height, width))
-
-
-def grayscale_noise(batch: int, height: int, width: int, generator: torch.Generator,
-                    amplitude: float = 0.1) -> torch.Tensor:
-    """Gray plus a little seeded noise: a neutral start for activation maximisation."""
-    return (0.5 + amplitude * torch.randn((batch, 3, height, width), generator=generator)).clamp(0, 1)
-
-
