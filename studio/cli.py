@@ -45,12 +45,16 @@ def _load_all(presets, overrides, fixed):
 @click.option("--device", help="auto | cpu | cuda | cuda:N (overrides preset.device)")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="no progress bars or summary")
-def render(presets, out, device, overrides, quiet):
+@click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
+def render(presets, out, device, overrides, quiet, draft):
     """Render PRESET files into OUT/<preset name>/."""
     try:
+        from studio.preset.draft import make_draft
         from studio.render import render_preset
 
         loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
+        if draft:
+            loaded = [make_draft(preset) for preset in loaded]
         results = [render_preset(preset, out, quiet) for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)

@@ -156,13 +156,17 @@ class Ascent:
 
 
 MIN_SIDE = 16  # below this no network sees anything worth dreaming about
+PROBE_PIXELS = 1024 * 1024
 
 
 def check_smallest_size(model: LoadedModel, layers, size: tuple[int, int], source: str,
                         key: str) -> dict[str, tuple[int, ...]]:
     """Refuse, naming the size, a stage smaller than the network can look at (neural-dream#1).
 
-    Returns the activation shapes (without the batch) at that size.
+    Returns the activation shapes (without the batch) at that size. Past a megapixel the probe
+    runs on a copy scaled to a megapixel (a big image is never too small, and a full-size probe
+    would cost more memory than the tiled render itself): channel counts stay exact, spatial
+    sizes are then those of the scaled copy.
     """
     from studio.errors import PresetError
 
@@ -170,9 +174,11 @@ def check_smallest_size(model: LoadedModel, layers, size: tuple[int, int], sourc
         raise PresetError(source, key, f"the smallest image, {size[1]}x{size[0]} px, is below "
                           f"{MIN_SIDE} px", expected="a larger `size`, fewer `octaves` or a smaller "
                           "`octave_scale`")
+    ratio = min(1.0, (PROBE_PIXELS / (size[0] * size[1])) ** 0.5)
+    probe = (max(MIN_SIDE, round(size[0] * ratio)), max(MIN_SIDE, round(size[1] * ratio)))
     try:
         with torch.no_grad():
-            found = LayerTap(model, layers)(torch.zeros(1, 3, *size, device=model.device))
+            found = LayerTap(model, layers)(torch.zeros(1, 3, *probe, device=model.device))
             return {path: tuple(value.shape[1:]) for path, value in found.items()}
     except (RuntimeError, ValueError) as error:
         raise PresetError(source, key, f"the smallest image, {size[1]}x{size[0]} px, is too small for "
