@@ -25,7 +25,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 
 LUCENT_SCRIPT = r"""
-import sys, numpy as np, torch, kornia
+import sys, types, numpy as np, torch, kornia
+try:
+    import IPython.display  # lucent imports it for notebooks; a stub does where it is missing
+except ImportError:
+    sys.modules["IPython"] = types.ModuleType("IPython")
+    sys.modules["IPython.display"] = sys.modules["IPython"].display = types.ModuleType("IPython.display")
 from kornia.geometry import transform as geometry
 # lucent 0.1.8 predates kornia's move of these two into kornia.geometry.transform
 kornia.get_rotation_matrix2d = geometry.get_rotation_matrix2d
