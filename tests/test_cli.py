@@ -32,7 +32,10 @@ def test_render_writes_the_contract_layout(cli, write, tmp_path):
     assert (folder / "probe.png").is_file() and (folder / "preset.toml").is_file()
     log = json.loads((folder / "log.json").read_text())
     probe = log["scenes"]["probe"]
-    assert probe["kind"] == "probe" and probe["device"] == "cpu" and probe["seconds"] >= 0
+    import torch
+
+    expected_device = "cuda" if torch.cuda.is_available() else "cpu"  # device = "auto"
+    assert probe["kind"] == "probe" and probe["device"] == expected_device and probe["seconds"] >= 0
     assert len(probe["top"]) == 5
     means = [t["mean"] for t in probe["top"]]
     assert means == sorted(means, reverse=True) and max(probe["means"]) == means[0]

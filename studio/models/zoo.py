@@ -51,10 +51,15 @@ class LoadedModel:
     weights: str = "none"
     categories: tuple[str, ...] = ()
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    _constants: dict = field(default_factory=dict, repr=False)
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.mean, device=images.device, dtype=images.dtype).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, device=images.device, dtype=images.dtype).view(1, -1, 1, 1)
+        key = (images.device, images.dtype)
+        if key not in self._constants:  # one host-to-device copy per device, not per step
+            self._constants[key] = (
+                torch.tensor(self.mean, device=images.device, dtype=images.dtype).view(1, -1, 1, 1),
+                torch.tensor(self.std, device=images.device, dtype=images.dtype).view(1, -1, 1, 1))
+        mean, std = self._constants[key]
         return (images - mean) / std
 
     @property
@@ -250,6 +255,11 @@ def load_model(name: str, weights: str = "DEFAULT", device: str | torch.device =
         else:
             loaded = _load_torchvision(name, weights, source)
         loaded.module = _freeze(loaded.module).to(device)
+        if device.type == "cuda":
+            loaded.module = loaded.module.to(memory_format=torch.channels_last)
+            # Same seed, same pixels: no autotuned or atomic-add convolution kernels.
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
         loaded.device = device
         _CACHE[key] = loaded
     return _CACHE[key]

@@ -4,6 +4,7 @@ transforms, blur, lr schedule, a schedule of sizes (octaves or upscales), tiles 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -108,20 +109,22 @@ class Ascent:
         settings = self.settings
         param = make_param(settings.param, images)
         optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start) if settings.param == "fft" else None
+        # Scores stay on the device and are checked every few steps: a sync per step would
+        # stall a GPU (on the CPU checking every step costs nothing).
+        check_every = 1 if images.device.type == "cpu" else 16
+        pending: list[torch.Tensor] = []
         for step in range(settings.steps):
             progress = (done + step) / max(total - 1, 1)
             lr = settings.lr.at(progress)
             if settings.tile:
                 gradient, score = tiled_gradient(param.image().detach(), self.score, settings.tile,
                                                  settings.halo, self.generator)
-                self._check(score, gradient, done + step, stage)
                 with torch.no_grad():
                     param.pixels += lr * gradient / (gradient.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
             else:
                 scores = self.score(settings.robustness(param.image(), self.generator))
                 (-scores.sum()).backward()
                 score = scores.detach()
-                self._check(score, None, done + step, stage)
                 if optimizer is not None:
                     for group in optimizer.param_groups:
                         group["lr"] = lr
@@ -138,7 +141,9 @@ class Ascent:
             if sigma > 0:
                 with torch.no_grad():
                     param.set_image(blur(param.image(), sigma))
-            self.scores.append(round(float(score.mean()), 6))
+            pending.append(score.mean())
+            if len(pending) == check_every or step == settings.steps - 1:
+                self._flush(pending, done + step + 1 - len(pending), stage)
             self.on_step(1)
         with torch.no_grad():
             result = param.image().detach()
@@ -146,13 +151,18 @@ class Ascent:
             raise RenderError(self._diverged(done + settings.steps - 1, stage))
         return result
 
+    def _flush(self, pending: list[torch.Tensor], first_step: int, stage: int) -> None:
+        """Move pending step scores to the log; stop at the first that is NaN or Inf."""
+        values = torch.stack(pending).tolist()
+        pending.clear()
+        for index, value in enumerate(values):
+            if not math.isfinite(value):
+                raise RenderError(self._diverged(first_step + index, stage))
+            self.scores.append(round(value, 6))
+
     def _diverged(self, step: int, stage: int) -> str:
         return (f"the optimisation diverged (NaN or Inf) at step {step + 1}, stage {stage + 1}; "
                 "nothing was written for this scene: lower `lr`, or add `blur`")
-
-    def _check(self, score: torch.Tensor, gradient: torch.Tensor | None, step: int, stage: int) -> None:
-        if not torch.isfinite(score).all() or (gradient is not None and not torch.isfinite(gradient).all()):
-            raise RenderError(self._diverged(step, stage))
 
 
 MIN_SIDE = 16  # below this no network sees anything worth dreaming about
