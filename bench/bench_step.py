@@ -30,7 +30,8 @@ def main() -> None:
     device = torch.device(args.device)
     model = load_model("efficientnet_lite0", device=device)
     tap = LayerTap(model, [args.layer])
-    objective = objectives.channel(args.layer, torch.arange(args.batch, device=device))
+    channels = LayerTap(model, [args.layer])(torch.zeros(1, 3, 64, 64, device=device))[args.layer].shape[1]
+    objective = objectives.channel(args.layer, torch.arange(args.batch, device=device) % channels)
     images = torch.rand(args.batch, 3, args.size, args.size, device=device)
 
     def bare():

@@ -97,18 +97,18 @@ def test_tiled_dream_raises_activation(lite0):
 def test_deterministic_warp_backward_is_the_exact_adjoint():
     import math
 
-    from studio.optimize.transform import _AdjointWarp, _pixel_grid, _sample
+    from studio.optimize.transform import _AdjointWarp, _apply, _pixel_grid, _sample
 
     images = torch.randn(2, 3, 20, 24, dtype=torch.float64, requires_grad=True)
     upstream = torch.randn(2, 3, 20, 24, dtype=torch.float64)
+    x, y = _pixel_grid(20, 24, "cpu", torch.float64)
     for angle, scale in [(5.0, 1.03), (40.0, 0.7)]:
         c, s = math.cos(math.radians(angle)) / scale, math.sin(math.radians(angle)) / scale
-        matrix = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
-        offset = torch.tensor([1.3, -2.2], dtype=torch.float64)
-        native = _sample(images, _pixel_grid(20, 24, "cpu", torch.float64) @ matrix.T + offset)
+        affine = (c, -s, 1.3, s, c, -2.2)
+        native = _sample(images, *_apply(affine, x, y))
         (native * upstream).sum().backward()
         expected, images.grad = images.grad.clone(), None
-        ours = _AdjointWarp.apply(images, matrix, offset)
+        ours = _AdjointWarp.apply(images, affine)
         (ours * upstream).sum().backward()
         assert torch.allclose(ours, native) and torch.allclose(images.grad, expected, atol=1e-12)
         images.grad = None

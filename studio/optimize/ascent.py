@@ -108,7 +108,10 @@ class Ascent:
     def _climb(self, images: torch.Tensor, done: int, total: int, stage: int) -> torch.Tensor:
         settings = self.settings
         param = make_param(settings.param, images)
-        optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start) if settings.param == "fft" else None
+        optimizer = None
+        if settings.param == "fft":  # one fused kernel per step on CUDA
+            optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start,
+                                         fused=images.device.type == "cuda")
         # Scores stay on the device and are checked every few steps: a sync per step would
         # stall a GPU (on the CPU checking every step costs nothing).
         check_every = 1 if images.device.type == "cpu" else 16

@@ -41,70 +41,91 @@ def blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return gaussian_blur2d(images, (size, size), (sigma, sigma), border_type="reflect", separable=True)
 
 
-def _pixel_grid(height: int, width: int, device, dtype) -> torch.Tensor:
-    ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=dtype),
-                            torch.arange(width, device=device, dtype=dtype), indexing="ij")
-    return torch.stack([xs, ys], dim=-1)  # (H, W, 2) as (x, y)
+_GRIDS: dict = {}
 
 
-def _sample(images: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples of ``images`` at pixel coordinates ``source`` (H, W, 2); zeros outside."""
+def _pixel_grid(height: int, width: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) pixel coordinates, each (H, W), cached per size and device."""
+    key = (height, width, str(device), dtype)
+    if key not in _GRIDS:
+        ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=dtype),
+                                torch.arange(width, device=device, dtype=dtype), indexing="ij")
+        _GRIDS[key] = (xs, ys)
+    return _GRIDS[key]
+
+
+def _sample(images: torch.Tensor, source_x: torch.Tensor, source_y: torch.Tensor) -> torch.Tensor:
+    """Bilinear samples of ``images`` at pixel coordinates (source_x, source_y); zeros outside."""
     height, width = images.shape[-2:]
-    scale = torch.tensor([2 / max(width - 1, 1), 2 / max(height - 1, 1)], device=source.device,
-                         dtype=source.dtype)
-    grid = (source * scale - 1).unsqueeze(0).expand(images.shape[0], -1, -1, -1)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    grid = torch.stack([source_x * (2 / max(width - 1, 1)) - 1, source_y * (2 / max(height - 1, 1)) - 1], -1)
+    return F.grid_sample(images, grid.unsqueeze(0).expand(images.shape[0], -1, -1, -1), mode="bilinear",
+                         padding_mode="zeros", align_corners=True)
+
+
+def _apply(affine: tuple[float, ...], x, y):
+    a, b, c, d, e, f = affine
+    return a * x + b * y + c, d * x + e * y + f
 
 
 class _AdjointWarp(torch.autograd.Function):
-    """out[p] = bilinear sample of x at A·p + t; backward gathers instead of scattering."""
+    """out[p] = bilinear sample of x at A·p + t; backward gathers instead of scattering.
+
+    The affine map comes as six Python floats, so no step copies anything to the device.
+    """
 
     @staticmethod
-    def forward(ctx, images, matrix, offset):
+    def forward(ctx, images, affine):
         height, width = images.shape[-2:]
-        pixels = _pixel_grid(height, width, images.device, images.dtype)
-        ctx.save_for_backward(matrix, offset)
-        ctx.shape = (height, width)
-        return _sample(images, pixels @ matrix.T + offset)
+        x, y = _pixel_grid(height, width, images.device, images.dtype)
+        ctx.affine, ctx.shape = affine, (height, width)
+        return _sample(images, *_apply(affine, x, y))
 
     @staticmethod
     def backward(ctx, grad_out):
-        matrix, offset = ctx.saved_tensors
         height, width = ctx.shape
-        targets = _pixel_grid(height, width, grad_out.device, grad_out.dtype)
-        inverse = torch.linalg.inv(matrix)
-        centres = (targets - offset) @ inverse.T  # output pixels whose samples land near q
-        reach = float(inverse.abs().sum(dim=1).max())
-        start = torch.floor(centres - reach)
+        a, b, c, d, e, f = ctx.affine
+        det = a * e - b * d
+        inverse = (e / det, -b / det, 0.0, -d / det, a / det, 0.0)
+        x, y = _pixel_grid(height, width, grad_out.device, grad_out.dtype)
+        # The output pixels whose samples can land within a pixel of q lie near A⁻¹(q - t).
+        centre_x, centre_y = _apply(inverse, x - c, y - f)
+        reach = max(abs(inverse[0]) + abs(inverse[1]), abs(inverse[3]) + abs(inverse[4]))
         span = math.ceil(2 * reach) + 2
-        grad = torch.zeros_like(grad_out)
-        for dy in range(span):
-            for dx in range(span):
-                p = start + torch.tensor([dx, dy], device=start.device, dtype=start.dtype)
-                inside = ((p[..., 0] >= 0) & (p[..., 0] <= width - 1) &
-                          (p[..., 1] >= 0) & (p[..., 1] <= height - 1))
-                landed = p @ matrix.T + offset
-                weight = (1 - (landed - targets).abs()).clamp_min(0).prod(dim=-1) * inside
-                px = p[..., 0].clamp(0, width - 1).long()
-                py = p[..., 1].clamp(0, height - 1).long()
-                grad += weight * grad_out[:, :, py, px]
-        return grad, None, None
+        start_x, start_y = torch.floor(centre_x - reach), torch.floor(centre_y - reach)
+        steps = torch.arange(span, device=grad_out.device, dtype=grad_out.dtype)
+        px = start_x + steps.view(1, -1, 1, 1)                 # (1, span, H, W)
+        py = start_y + steps.view(-1, 1, 1, 1)                 # (span, 1, H, W)
+        landed_x, landed_y = _apply(ctx.affine, px, py)        # (span, span, H, W)
+        weight = ((1 - (landed_x - x).abs()).clamp_min(0) * (1 - (landed_y - y).abs()).clamp_min(0)
+                  * ((px >= 0) & (px <= width - 1) & (py >= 0) & (py <= height - 1)))
+        index = (py.clamp(0, height - 1) * width + px.clamp(0, width - 1)).long().flatten()
+        flat = grad_out.flatten(2)
+        window = span * span
+        # Gather the whole window at once (few kernel launches); in slices when that is big.
+        rows = max(1, min(window, (1 << 28) // max(1, flat.numel())))
+        grad = torch.zeros_like(flat)
+        weight = weight.view(window, -1)
+        pixels = height * width
+        for first in range(0, window, rows):
+            last = min(window, first + rows)
+            picked = flat[:, :, index[first * pixels:last * pixels]].view(*flat.shape[:2], last - first, pixels)
+            grad += (picked * weight[first:last]).sum(dim=2)
+        return grad.view_as(grad_out), None
 
 
-def warp(images: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-    """Resample: output pixel p takes the input at ``matrix @ p + offset`` (pixel units, x then y),
-    bilinear, ``FILL`` outside the image. Differentiable; deterministic on every device.
+def warp(images: torch.Tensor, affine: tuple[float, ...]) -> torch.Tensor:
+    """Resample: output pixel (x, y) takes the input at (a·x + b·y + c, d·x + e·y + f), bilinear,
+    ``FILL`` outside the image. Differentiable; deterministic on every device.
 
     Args:
         images: (B, C, H, W).
-        matrix: (2, 2) linear part; offset: (2,) translation.
+        affine: (a, b, c, d, e, f) in pixel units.
     """
-    shifted = images - FILL  # zeros outside then mean FILL outside
+    shifted = images - FILL  # zeros outside then means FILL outside
     if images.device.type == "cuda":
-        return _AdjointWarp.apply(shifted, matrix, offset) + FILL
-    height, width = images.shape[-2:]
-    pixels = _pixel_grid(height, width, images.device, images.dtype)
-    return _sample(shifted, pixels @ matrix.T + offset) + FILL
+        return _AdjointWarp.apply(shifted, affine) + FILL
+    x, y = _pixel_grid(*images.shape[-2:], images.device, images.dtype)
+    return _sample(shifted, *_apply(affine, x, y)) + FILL
 
 
 @dataclass(frozen=True)
@@ -140,7 +161,5 @@ class Robustness:
         forward[:, 2] += torch.tensor([dx, dy], dtype=torch.float64)
         # kornia gives where a source pixel lands; sampling needs where an output pixel comes from
         full = torch.cat([forward, torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)])
-        back = torch.linalg.inv(full)[:2]
-        matrix = back[:, :2].to(images.device, images.dtype)
-        offset = back[:, 2].to(images.device, images.dtype)
-        return warp(images, matrix, offset)
+        back = torch.linalg.inv(full)[:2].flatten().tolist()
+        return warp(images, tuple(back))
