@@ -228,14 +228,19 @@ class TrainScene(SceneBase):
     lr: float | tuple[float, float] = field(default=0.01, **meta(min=0.0, max=100.0))
     batch_size: int = field(default=64, **meta(min=1, max=65536))
     watch: str | None = None
-    probe: str = "builtin:astronaut"
+    probe: str = "dataset:0"
     image_size: int = field(default=25, **meta(min=8, max=256))
     classes: int = field(default=4, **meta(min=2, max=64))
+    per_class: int = field(default=100, **meta(min=1, max=10_000))
+    optimizer: Literal["adam", "sgd"] = "adam"
     dreams_every: int = field(default=0, **meta(min=0))
     corruption: Corruption = field(default_factory=Corruption)
     loss_schedule: LossSchedule = field(default_factory=LossSchedule)
 
     def check(self):
+        if self.snapshot_every > self.epochs:
+            raise Problem("snapshot_every", "longer than the training", f"at most `epochs` ({self.epochs})",
+                          self.snapshot_every)
         frames = self.epochs // self.snapshot_every + 1
         if frames > limits.MAX_FRAMES:
             raise Problem("snapshot_every", f"over the limit of {limits.MAX_FRAMES} frames",

@@ -18,6 +18,7 @@ RENDERERS = {
     "dream": "studio.scenes.dream",
     "progressive": "studio.scenes.progressive",
     "atlas": "studio.scenes.atlas",
+    "train": "studio.scenes.train",
 }
 
 

@@ -1,0 +1,85 @@
+"""The training loop: minibatches, a loss schedule, per-epoch statistics, weight snapshots."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from studio.errors import RenderError
+from studio.optimize.schedule import Ramp
+from studio.train.datasets import Dataset
+from studio.train.schedules import multiplier, scheduled
+
+
+def snapshot_epochs(epochs: int, every: int) -> list[int]:
+    """Epochs after which a frame is taken: 0 (untrained), every ``every``, and the last.
+
+    Example:
+        >>> snapshot_epochs(25, 10)
+        [0, 10, 20, 25]
+    """
+    points = list(range(0, epochs + 1, every))
+    return points if points[-1] == epochs else points + [epochs]
+
+
+@dataclass
+class History:
+    """Per-epoch series for log.json (index = epoch, 0-based)."""
+
+    loss: list[float] = field(default_factory=list)
+    objective: list[float] = field(default_factory=list)
+    multiplier: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    clean_accuracy: list[float] = field(default_factory=list)
+
+
+def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: torch.Generator,
+          device: torch.device, on_epoch: Callable[[int], None] = lambda e: None):
+    """Train ``net`` on ``data`` under ``scene.loss_schedule``.
+
+    Returns:
+        (History, {epoch: state_dict} at the snapshot epochs).
+    """
+    images, labels, truth = data.images.to(device), data.labels.to(device), truth.to(device)
+    lr = Ramp.of(scene.lr)
+    optimiser = (torch.optim.Adam(net.parameters(), lr=lr.start) if scene.optimizer == "adam"
+                 else torch.optim.SGD(net.parameters(), lr=lr.start, momentum=0.9))
+    loss_fn = nn.CrossEntropyLoss()
+    wanted = set(snapshot_epochs(scene.epochs, scene.snapshot_every))
+    snapshots = {0: copy.deepcopy(net.state_dict())}
+    history = History()
+    count = len(labels)
+    for epoch in range(scene.epochs):
+        for group in optimiser.param_groups:
+            group["lr"] = lr.at(epoch / max(scene.epochs - 1, 1))
+        net.train()
+        order = torch.randperm(count, generator=generator).to(device)
+        total_loss = total_objective = 0.0
+        for start in range(0, count, scene.batch_size):
+            batch = order[start:start + scene.batch_size]
+            loss = loss_fn(net(images[batch]), labels[batch])
+            objective = scheduled(scene.loss_schedule, loss, epoch)
+            optimiser.zero_grad(set_to_none=True)
+            objective.backward()
+            optimiser.step()
+            total_loss += float(loss.detach()) * len(batch)
+            total_objective += float(objective.detach()) * len(batch)
+        if not (torch.isfinite(torch.tensor(total_loss)) and torch.isfinite(torch.tensor(total_objective))):
+            raise RenderError(f"training diverged (NaN or Inf loss) in epoch {epoch}: "
+                              "lower `lr` or soften the loss schedule's negative phase")
+        net.eval()
+        with torch.no_grad():
+            predicted = net(images).argmax(dim=1)
+        history.loss.append(round(total_loss / count, 6))
+        history.objective.append(round(total_objective / count, 6))
+        history.multiplier.append(round(multiplier(scene.loss_schedule, epoch), 6))
+        history.accuracy.append(round(float((predicted == labels).float().mean()), 6))
+        history.clean_accuracy.append(round(float((predicted == truth).float().mean()), 6))
+        if epoch + 1 in wanted:
+            snapshots[epoch + 1] = copy.deepcopy(net.state_dict())
+        on_epoch(1)
+    return history, snapshots
