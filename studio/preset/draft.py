@@ -8,7 +8,7 @@ import dataclasses
 
 from studio.preset.schema import Preset
 
-MIN_DRAFT_SIDE = 32
+MIN_DRAFT_SIDE = 80  # inception_v3 needs 75 px
 DRAFT_CHANNELS = 4
 DRAFT_FRAMES = 6
 

@@ -82,6 +82,10 @@ def loss_chart(history, epoch: int, width: int, height: int = 220) -> torch.Tens
     axes.plot(epochs, history.loss, color="#ffb000", linewidth=1.2, label="loss")
     if any(abs(m - 1.0) > 1e-9 for m in history.multiplier) or history.objective != history.loss:
         axes.plot(epochs, history.objective, color="#ff6060", linewidth=0.9, linestyle="--", label="objective")
+    values = [abs(v) for v in history.loss + history.objective]
+    if max(values) > 50 * max(sorted(values)[len(values) // 2], 1e-6):
+        # a loss that explodes (gradient ascent) would flatten the rest of the curve
+        axes.set_yscale("symlog", linthresh=max(sorted(values)[len(values) // 2], 1e-3))
     accuracy = axes.twinx()
     accuracy.plot(epochs, history.accuracy, color="#60c0ff", linewidth=0.8, alpha=0.8, label="accuracy")
     accuracy.set_ylim(0, 1.02)
