@@ -86,6 +86,45 @@ def validate(presets, overrides):
 
 
 @main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2",
+              help="one preset per value; several sweeps make their cross product")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the new preset file (sweeps add a suffix per combination)")
+def remix(sources, overrides, sweeps, output):
+    """Merge presets or studio PNGs (later ones win), apply --set and --sweep, write NEW.toml."""
+    try:
+        from studio.remix import remix as run_remix
+
+        for path in run_remix(list(sources), list(overrides), list(sweeps), output):
+            click.echo(f"wrote {path}")
+    except StudioError as error:
+        fail(error)
+
+
+@main.command()
+@click.option("--presets", "presets_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("presets"))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("gallery"))
+@click.option("--force", is_flag=True, help="render even presets whose outputs are up to date")
+@click.option("--quiet", "-q", is_flag=True)
+def gallery(presets_dir, out, force, quiet):
+    """Render every preset in --presets into --out, and write --out/index.html."""
+    try:
+        from studio.gallery import build
+
+        entries = build(presets_dir, out, quiet, force)
+    except (StudioError, KeyboardInterrupt) as error:
+        fail(error)
+    if not quiet:
+        for entry in entries:
+            click.echo(f"  {entry.preset.name:<36} {entry.status:<9} {entry.note[:90]}")
+        click.echo(f"-> {out / 'index.html'}")
+    if any(e.status == "failed" for e in entries):
+        sys.exit(1)
+
+
+@main.command()
 def models():
     """Model names, and whether their weights are available offline right now."""
     from studio.models import FEATURED, availability

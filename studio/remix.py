@@ -1,0 +1,99 @@
+"""`studio remix`: new presets from old ones (files or PNGs this tool wrote), merged, overridden,
+swept over values; always validated before anything is written."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from pathlib import Path
+
+from studio.errors import PresetError
+from studio.output.files import read_png_text, write_text
+from studio.preset.loader import (Document, apply_override, dumps, load_document, parse_override, validate,
+                                  _merge)
+
+
+def read_any(path: Path) -> Document:
+    """A preset document from a TOML file (extends resolved) or a PNG's ``studio-preset`` chunk."""
+    if path.suffix.lower() == ".png":
+        try:
+            text = read_png_text(path)
+        except FileNotFoundError:
+            raise PresetError(str(path), "", "no such file") from None
+        except Exception as error:
+            raise PresetError(str(path), "", f"not a readable PNG ({error})") from None
+        if text is None:
+            raise PresetError(str(path), "", "this PNG carries no studio preset",
+                              expected="a still written by studio (text chunk `studio-preset`)")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise PresetError(str(path), "", f"its preset chunk is not valid TOML: {error}") from None
+        return Document(data, str(path), {(): str(path)})
+    return load_document(path)
+
+
+def split_values(text: str) -> list[str]:
+    """Split ``a,b,[c,d]`` at top-level commas (not inside brackets or quotes)."""
+    parts, depth, quote, current = [], 0, None, ""
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return parts + [current]
+
+
+def label(value) -> str:
+    text = re.sub(r"[^a-z0-9_.]+", "-", str(value).lower()).strip("-")
+    return text[:24] or "x"
+
+
+def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: Path) -> list[Path]:
+    """Write the remixed preset(s); returns the files written."""
+    document = read_any(sources[0])
+    parents = {document.data.get("preset", {}).get("name")}
+    for other in sources[1:]:
+        extra = read_any(other)
+        parents.add(extra.data.get("preset", {}).get("name"))
+        document.data = _merge(document.data, extra.data, document.origins, extra.source)
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(document, parts, value)
+    axes = []
+    for text in sweeps:
+        key, sep, values = text.partition("=")
+        if not sep or not values:
+            raise PresetError("--sweep", "", "expected KEY=V1,V2,...", found=repr(text))
+        axes.append([(key.strip(), f"{key.strip()}={v}") for v in split_values(values)])
+    combos = list(itertools.product(*axes)) if axes else [()]
+    base_name = document.data.get("preset", {}).get("name", "remix")
+    written: list[Path] = []
+    for combo in combos:
+        variant = Document(_merge({}, document.data, {}, ""), document.source, dict(document.origins))
+        suffix = []
+        for key, assignment in combo:
+            parts, value = parse_override(assignment, "--sweep")
+            apply_override(variant, parts, value, "--sweep")
+            suffix.append(f"{label(parts[-1])}{label(value)}")
+        name = variant.data.setdefault("preset", {}).get("name", base_name)
+        if name in parents or suffix:
+            stem = name if name not in parents else f"{name}-remix"
+            variant.data["preset"]["name"] = "-".join([stem] + suffix)
+        preset = validate(variant)
+        target = output if not suffix else output.with_name(f"{output.stem}-{'-'.join(suffix)}{output.suffix}")
+        header = "# remixed by studio from " + ", ".join(str(s) for s in sources) + "\n"
+        written.append((target, header + dumps(preset)))
+    for target, text in written:
+        write_text(target, text)
+    return [target for target, _ in written]

@@ -1,0 +1,77 @@
+"""`studio remix` from TOML and PNG, merge order, sweeps; `studio gallery` and its freshness."""
+
+import tomllib
+
+from studio.preset import load_preset
+
+from conftest import TINY_FEATURE_MAPS
+
+OTHER = """
+[preset]
+name = "other"
+seed = 9
+[output]
+fps = 7
+"""
+
+
+def test_remix_from_toml_merges_later_over_earlier_and_renames(cli, write, tmp_path):
+    base = write("tiny.toml", TINY_FEATURE_MAPS)
+    other = write("other.toml", OTHER)
+    result = cli("remix", base, other, "--set", "preset.seed=11", "-o", tmp_path / "new.toml")
+    assert result.exit_code == 0, result.output
+    preset = load_preset(tmp_path / "new.toml")
+    assert preset.preset.seed == 11 and preset.output.fps == 7  # --set last, then later files
+    assert preset.scenes[0].layers == ("blocks.0", "blocks.2")
+    assert preset.name not in ("tiny", "other")
+
+
+def test_remix_from_a_png_this_tool_wrote(cli, write, tmp_path):
+    assert cli("render", write("tiny.toml", TINY_FEATURE_MAPS), "--out", tmp_path, "-q").exit_code == 0
+    result = cli("remix", tmp_path / "tiny" / "feature-maps.png", "--set", "scenes.0.channels=2",
+                 "-o", tmp_path / "again.toml")
+    assert result.exit_code == 0, result.output
+    preset = load_preset(tmp_path / "again.toml")
+    assert preset.scenes[0].channels == 2 and preset.name == "tiny-remix"
+
+
+def test_sweep_writes_the_cross_product_with_readable_names(cli, write, tmp_path):
+    base = write("tiny.toml", TINY_FEATURE_MAPS)
+    result = cli("remix", base, "--sweep", "scenes.0.channels=2,3", "--sweep", "preset.seed=1,2,3",
+                 "-o", tmp_path / "s.toml")
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.glob("s-*.toml"))
+    assert len(files) == 6
+    names = {tomllib.loads(f.read_text())["preset"]["name"] for f in files}
+    assert "tiny-remix-channels2-seed1" in names and len(names) == 6
+    render = cli("render", *files[:2], "--out", tmp_path / "out", "-q")
+    assert render.exit_code == 0 and len(list((tmp_path / "out").iterdir())) == 2
+
+
+def test_invalid_remix_writes_nothing(cli, write, tmp_path):
+    result = cli("remix", write("tiny.toml", TINY_FEATURE_MAPS), "--set", "scenes.0.chanels=2",
+                 "-o", tmp_path / "bad.toml")
+    assert result.exit_code == 2 and "did you mean `channels`" in result.output
+    assert not (tmp_path / "bad.toml").exists()
+
+
+def test_png_without_a_preset_is_refused(cli, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    result = cli("remix", tmp_path / "plain.png", "-o", tmp_path / "x.toml")
+    assert result.exit_code == 2 and "no studio preset" in result.output
+
+
+def test_gallery_renders_writes_a_page_and_skips_fresh_presets(cli, write, tmp_path):
+    (tmp_path / "p").mkdir()
+    write("p/tiny.toml", TINY_FEATURE_MAPS)
+    first = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert first.exit_code == 0 and "rendered" in first.output
+    page = (tmp_path / "g" / "index.html").read_text()
+    assert 'src="tiny/feature-maps.png"' in page and "copyPreset" in page and "http" not in page
+    second = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert "fresh" in second.output
+    write("p/tiny.toml", TINY_FEATURE_MAPS.replace("channels = 4", "channels = 3"))
+    third = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert "rendered" in third.output
