@@ -20,7 +20,8 @@ def fail(error: BaseException) -> None:
     if os.environ.get("STUDIO_DEBUG"):
         traceback.print_exception(error)
     if isinstance(error, KeyboardInterrupt):
-        click.echo("\ninterrupted: finished files are kept, partial ones were removed.", err=True)
+        click.echo("\ninterrupted: finished files are kept and no partial file was left; run the same "
+                   "command again to render the rest.", err=True)
         sys.exit(130)
     prefix = "invalid preset" if getattr(error, "exit_code", 1) == 2 else "error"
     click.echo(f"{prefix}: {error}", err=True)
@@ -48,6 +49,7 @@ def _load_all(presets, overrides, fixed):
 @click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
 def render(presets, out, device, overrides, quiet, draft):
     """Render PRESET files into OUT/<preset name>/."""
+    interrupt_on_sigterm()
     try:
         from studio.preset.draft import make_draft
         from studio.render import render_preset
@@ -65,6 +67,17 @@ def render(presets, out, device, overrides, quiet, draft):
                 files = [p.name for s, p in result.written if s == scene]
                 shown = ", ".join(files[:4]) + (f", +{len(files) - 4} more" if len(files) > 4 else "")
                 click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}")
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (a batch system stopping us) is handled like Ctrl-C: clean up, exit 130."""
+    import signal
+
+    def handler(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, handler)
 
 
 def render_main():

@@ -66,7 +66,7 @@ def test_unknown_layer_exits_2_before_writing(cli, write, tmp_path):
 
 
 def test_channel_out_of_range_exits_2(cli, write, tmp_path):
-    text = TINY_FEATURE_MAPS + PROBE.replace("top = 5", "top = 5").replace('kind = "probe"', 'kind = "feature-maps"\nchannels = [5000]').replace('layer = "blocks.3"\ntop = 5', 'layer = "blocks.3"')
+    text = TINY_FEATURE_MAPS.replace("channels = 4", "channels = [5000]")
     result = cli("render", write("bad.toml", text), "--out", tmp_path / "out")
     assert result.exit_code == 2 and "out of range" in result.output
 
@@ -127,3 +127,22 @@ def test_render_py_shim_is_studio_render(tmp_path, write):
     bad = subprocess.run([sys.executable, str(ROOT / "render.py"), str(tmp_path / "missing.toml")],
                          capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_sigterm_mid_render_exits_130_leaving_no_partial_file(tmp_path, write):
+    import signal
+    import time
+
+    text = TINY_FEATURE_MAPS.replace('kind = "feature-maps"', 'kind = "maximize"\nsteps = 400').replace(
+        'layers = ["blocks.0", "blocks.2"]\nchannels = 4', 'layer = "blocks.2"\nchannels = "0:4"')
+    preset = write("slow.toml", text)
+    process = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset), "--out", str(tmp_path / "o")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.time() + 60
+    while not (tmp_path / "o" / "tiny" / "preset.toml").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert not list((tmp_path / "o").rglob("*partial*")) and not (tmp_path / "o" / "tiny" / "maximize.png").exists()

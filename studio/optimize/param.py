@@ -111,8 +111,3 @@ class SpectralImage:
 def make_param(kind: str, images: torch.Tensor) -> PixelImage | SpectralImage:
     """``pixel`` or ``fft`` parameterisation starting from ``images`` (B, 3, H, W) in [0, 1]."""
     return PixelImage(images) if kind == "pixel" else SpectralImage(images)
-
-
-def resize_param(param: PixelImage | SpectralImage, height: int, width: int) -> None:
-    with torch.no_grad():
-        param.set_image(resize(param.image(), height, width))
