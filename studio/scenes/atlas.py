@@ -8,10 +8,10 @@ from torch import nn
 
 from studio.frames import Record, Still
 from studio.models.layers import describe_layers
-from studio.optimize import Ascent, AscentSettings, check_smallest_size, objectives
+from studio.optimize import check_smallest_size, objectives
 from studio.output.images import fit_width, stack
 from studio.scenes.base import SceneContext, layer_label
-from studio.scenes.optimizing import batch_size, chunks, contact_sheet, size_plan
+from studio.scenes.optimizing import Climbs, batch_size, chunks, climb_batches, contact_sheet, size_plan
 
 
 def default_layers(module: nn.Module, size: tuple[int, int]) -> list[str]:
@@ -43,23 +43,19 @@ class Scene:
             channels = context.channels(scene.channels, shapes[path][0], count_means_first=True)
             self.plan.append((path, chunks(channels, limit)))
         self.start = context.input(self.model.input_size, size=(self.sizes[0][1], self.sizes[0][0]))
-        self.settings = AscentSettings.from_scene(scene)
         self.total = scene.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def render(self, progress):
         grids, activation = [], {}
         for path, batches in self.plan:
-            images, labels = [], []
-            for batch in batches:
-                ascent = Ascent(self.model, objectives.channel(path, torch.tensor(batch)), self.settings,
-                                self.context.generator("ascent"), progress.update)
-                result = ascent.run(self.start.expand(len(batch), -1, -1, -1), self.sizes)
-                with torch.no_grad():
-                    values = ascent.score(result).tolist()
-                activation.update({f"{path}:{c}": round(v, 6) for c, v in zip(batch, values)})
-                images += [img.cpu() for img in result]
-                labels += [str(c) for c in batch]
-            grid = contact_sheet(images, labels, f"{layer_label(self.model, path)}")
+            climbs = Climbs()
+            for _ in climb_batches(self.context, self.model,
+                                   lambda b, path=path: objectives.channel(path, torch.tensor(b)),
+                                   batches, self.start, self.sizes, progress, climbs):
+                pass
+            channels = [c for batch in batches for c in batch]
+            activation.update({f"{path}:{c}": v for c, v in zip(channels, climbs.values)})
+            grid = contact_sheet(climbs.images, [str(c) for c in channels], layer_label(self.model, path))
             grids.append(grid)
             yield Still(grid, name=path)
         width = min(max(g.shape[-1] for g in grids), 2048)

@@ -50,6 +50,14 @@ class SceneContext:
     def layer(self, model: LoadedModel, name: str, key: str = "layer") -> str:
         return resolve_layer(model, name, self.source, self.key(key))
 
+    def layers(self, model: LoadedModel) -> tuple[list[str], list[str]]:
+        """The scene's `layers` (or its one `layer`): names as written and resolved module paths."""
+        scene = self.scene
+        if scene.layers:
+            names = list(scene.layers)
+            return names, [self.layer(model, n, f"layers.{i}") for i, n in enumerate(names)]
+        return [scene.layer], [self.layer(model, scene.layer)]
+
     def input(self, model_size: tuple[int, int], spec: str | None = None, key: str = "input",
               size: tuple[int, int] | None = None) -> torch.Tensor:
         scene = self.scene

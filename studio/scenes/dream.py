@@ -26,10 +26,7 @@ class Scene:
         self.context = context
         scene = context.scene
         self.model = context.model()
-        self.names = list(scene.layers or (scene.layer,))
-        key = "layers" if scene.layers else "layer"
-        self.paths = [context.layer(self.model, n, f"{key}.{i}" if scene.layers else key)
-                      for i, n in enumerate(self.names)]
+        self.names, self.paths = context.layers(self.model)
         self.start = context.input(self.model.input_size)
         height, width = self.start.shape[-2:]
         self.sizes = octave_sizes(height, width, scene.octaves, scene.octave_scale)

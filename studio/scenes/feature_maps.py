@@ -34,10 +34,7 @@ class Scene:
         self.context = context
         scene = context.scene
         self.model = context.model()
-        names = scene.layers or (scene.layer,)
-        key = "layers" if scene.layers else "layer"
-        self.paths = [context.layer(self.model, n, f"{key}.{i}" if scene.layers else key)
-                      for i, n in enumerate(names)]
+        _, self.paths = context.layers(self.model)
         self.image = context.input(self.model.input_size)
         with torch.no_grad():
             self.activations = LayerTap(self.model, self.paths)(self.image)

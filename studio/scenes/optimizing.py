@@ -3,9 +3,11 @@ batches that fit memory, and contact sheets."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 
-from studio.optimize import octave_sizes, upscale_sizes
+from studio.optimize import Ascent, AscentSettings, check_smallest_size, octave_sizes, upscale_sizes
 from studio.output.images import labelled_grid
 from studio.optimize.param import resize
 
@@ -49,3 +51,43 @@ def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str) -> 
     if ratio < 1:
         tiles = resize(tiles, max(1, round(height * ratio)), max(1, round(width * ratio)))
     return labelled_grid(tiles, labels, title=title)
+
+
+@dataclass
+class Climbs:
+    """Images from one climb per batch, their final objective values and the mean curve."""
+
+    images: list[torch.Tensor] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    curves: list[list[float]] = field(default_factory=list)
+
+    @property
+    def curve(self) -> list[float]:
+        return [round(sum(v) / len(v), 6) for v in zip(*self.curves)]
+
+
+def climb_batches(context, model, objective_for, batches: list[list], start: torch.Tensor,
+                  sizes: list[tuple[int, int]], progress, climbs: Climbs | None = None):
+    """Climb each batch from the same start, replaying the same random draws, so an image does
+    not depend on which others share its batch. Yields (batch, images) as each batch finishes."""
+    climbs = climbs if climbs is not None else Climbs()
+    settings = AscentSettings.from_scene(context.scene)
+    for batch in batches:
+        ascent = Ascent(model, objective_for(batch), settings, context.generator("ascent"), progress.update)
+        result = ascent.run(start.expand(len(batch), -1, -1, -1), sizes)
+        with torch.no_grad():
+            climbs.values += [round(v, 6) for v in ascent.score(result).tolist()]
+        climbs.images += [image.cpu() for image in result]
+        climbs.curves.append(ascent.scores)
+        yield batch, result
+
+
+def one_layer_plan(context):
+    """model, resolved layer, size plan and activation shapes at the smallest size, for scenes
+    that climb one layer from the scene's input."""
+    model = context.model()
+    path = context.layer(model, context.scene.layer)
+    sizes = size_plan(context.scene, model.input_size)
+    shapes = check_smallest_size(model, [path], sizes[0], context.source, context.key("size"))
+    start = context.input(model.input_size, size=(sizes[0][1], sizes[0][0]))
+    return model, path, sizes, shapes[path], start
