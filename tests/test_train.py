@@ -164,3 +164,14 @@ def test_folder_without_class_folders_exits_2(cli, write, tmp_path):
     text = TRAIN.replace('dataset = "shapes"', 'dataset = "flat"')
     result = cli("render", write("t.toml", text), "--out", tmp_path / "o")
     assert result.exit_code == 2 and "class sub-folders" in result.output
+
+
+def test_dreams_every_adds_activation_maximisation_to_every_frame(cli, write, tmp_path):
+    text = TRAIN.replace("snapshot_every = 10", "snapshot_every = 5\ndreams_every = 10")
+    plain = cli("render", write("t.toml", TRAIN.replace("snapshot_every = 10", "snapshot_every = 5")),
+                "--out", tmp_path / "plain", "-q")
+    dreamy = cli("render", write("d.toml", text), "--out", tmp_path / "dreamy", "-q")
+    assert plain.exit_code == 0 and dreamy.exit_code == 0, dreamy.output
+    a = json.loads((tmp_path / "plain/t/log.json").read_text())["scenes"]["train"]["video"]
+    b = json.loads((tmp_path / "dreamy/t/log.json").read_text())["scenes"]["train"]["video"]
+    assert a["frames"] == b["frames"] == 6 and b["size"][1] > a["size"][1]

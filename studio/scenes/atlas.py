@@ -46,7 +46,7 @@ class Scene:
         self.total = scene.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def render(self, progress):
-        grids, activation = [], {}
+        grids, activation, curves = [], {}, {}
         for path, batches in self.plan:
             climbs = Climbs()
             for _ in climb_batches(self.context, self.model,
@@ -55,10 +55,12 @@ class Scene:
                 pass
             channels = [c for batch in batches for c in batch]
             activation.update({f"{path}:{c}": v for c, v in zip(channels, climbs.values)})
+            curves[path] = climbs.curve
             grid = contact_sheet(climbs.images, [str(c) for c in channels], layer_label(self.model, path))
             grids.append(grid)
             yield Still(grid, name=path)
         width = min(max(g.shape[-1] for g in grids), 2048)
         yield Still(stack([fit_width(g, width) for g in grids]))
         yield Record("layers", self.paths)
+        yield Record("objective", curves)
         yield Record("activation", activation)

@@ -23,6 +23,7 @@ from studio.train.datasets import load_dataset
 from studio.train.trainer import snapshot_epochs, train
 
 FRAME_WIDTH = 640
+DREAM_UNITS = 8
 
 
 class Scene:
@@ -43,6 +44,7 @@ class Scene:
                       if scene.watch else pictures.first_layer(self.net)[0])
         self.probe = self.probe_image(clean).to(context.device)
         self.snapshots = snapshot_epochs(scene.epochs, scene.snapshot_every)
+        self.last_dreams = None
         self.total = scene.epochs + len(self.snapshots)
 
     def probe_image(self, clean) -> torch.Tensor:
@@ -59,6 +61,25 @@ class Scene:
                            context.source, context.key("probe"))
         return image.mean(dim=1, keepdim=True) if self.data.channels == 1 else image
 
+    def dreams(self, epoch: int) -> torch.Tensor | None:
+        """Activation maximisation of the watched units, every ``dreams_every`` epochs (kept
+        for the frames in between, so every frame has the same layout)."""
+        scene = self.context.scene
+        if not scene.dreams_every:
+            return None
+        if epoch % scene.dreams_every == 0 or self.last_dreams is None:
+            units = self.units_watched()
+            tiles = pictures.dream_tiles(self.net, self.watch, self.data.channels, scene.image_size,
+                                         min(DREAM_UNITS, units), self.context.generator(f"dream-{epoch}"))
+            self.last_dreams = pictures.grid(tiles, f"{self.watch}: what units 0..{min(DREAM_UNITS, units) - 1} "
+                                                    f"want to see (epoch {epoch})",
+                                             [str(i) for i in range(tiles.shape[0])])
+        return self.last_dreams
+
+    def units_watched(self) -> int:
+        maps, _ = pictures.watched_maps(self.net, self.watch, self.probe)
+        return maps.shape[0]
+
     def frame(self, history, epoch: int) -> torch.Tensor:
         maps, caption = pictures.watched_maps(self.net, self.watch, self.probe)
         probe_tile = pictures.grid(self.probe.cpu().expand(-1, 3, -1, -1), "probe")
@@ -66,8 +87,9 @@ class Scene:
         tiles, name = pictures.weight_tiles(self.net, self.data.channels, self.context.scene.image_size)
         weights = pictures.grid(tiles, f"{name} weights")
         top = stack([probe_tile, watched]) if probe_tile.shape[-1] < 200 else probe_tile
+        dreams = self.dreams(epoch)
         parts = [fit_width(p, FRAME_WIDTH) if p.shape[-1] > FRAME_WIDTH else p
-                 for p in (top, weights)]
+                 for p in (top, weights) + ((dreams,) if dreams is not None else ())]
         return stack(parts + [pictures.loss_chart(history, epoch, FRAME_WIDTH)])
 
     def render(self, progress):

@@ -111,3 +111,33 @@ def grid(tiles: torch.Tensor, title: str, labels=None) -> torch.Tensor:
 
 def signed_grid(maps: torch.Tensor, title: str) -> torch.Tensor:
     return grid(_diverging(maps), title, [str(i) for i in range(maps.shape[0])])
+
+
+class _AsChannels(nn.Module):
+    """Lets the optimisation core's RGB images feed a network trained on gray ones."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+
+    def forward(self, images):
+        return images.mean(dim=1, keepdim=True) if self.channels == 1 else images
+
+
+def dream_tiles(net: nn.Module, path: str, image_channels: int, image_size: int, count: int,
+                generator: torch.Generator, steps: int = 32) -> torch.Tensor:
+    """Activation maximisation of the first ``count`` units of ``path`` of a snapshot of ``net``,
+    through the same optimisation core as the `maximize` scene. Returns (count, 3, S, S)."""
+    import copy
+
+    from studio.models.zoo import LoadedModel, _freeze
+    from studio.optimize import Ascent, AscentSettings, Ramp, Robustness, objectives
+
+    device = next(net.parameters()).device
+    wrapper = _freeze(nn.Sequential(_AsChannels(image_channels), copy.deepcopy(net)))
+    model = LoadedModel("train-net", wrapper, (image_size, image_size), (0.0,) * 3, (1.0,) * 3, device=device)
+    settings = AscentSettings(steps, Ramp(0.05, 0.05), robustness=Robustness(1, 0.0, (1.0, 1.0)), param="fft")
+    ascent = Ascent(model, objectives.channel(f"1.{path}", torch.arange(count, device=device)), settings, generator)
+    start = (0.5 + 0.05 * torch.randn(1, 3, image_size, image_size, generator=generator)).clamp(0, 1)
+    result = ascent.run(start.to(device).expand(count, -1, -1, -1), [(image_size, image_size)])
+    return result.cpu() if image_channels == 3 else result.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1).cpu()
