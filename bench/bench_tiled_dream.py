@@ -8,7 +8,6 @@ Usage: python bench/bench_tiled_dream.py [--steps 2] [--layer blocks.4] [--sizes
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile

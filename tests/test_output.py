@@ -1,6 +1,5 @@
 """Writers: MP4 through ffmpeg, PNG with the preset inside, atomic files."""
 
-import json
 
 import imageio_ffmpeg
 import numpy as np

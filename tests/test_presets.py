@@ -2,7 +2,6 @@
 weights where their ImageNet weights are not on this machine)."""
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -12,7 +12,7 @@ import torch
 from studio.frames import Record, Still
 from studio.optimize import Ascent, AscentSettings, check_smallest_size, objectives
 from studio.scenes.base import SceneContext
-from studio.scenes.optimizing import contact_sheet, working_size
+from studio.scenes.optimizing import contact_sheet
 from studio.optimize.schedule import octave_sizes
 
 AUTO_TILE_PIXELS = 1024 * 1024
