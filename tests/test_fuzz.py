@@ -68,7 +68,7 @@ def outcome(document):
         return error
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_any_document_validates_or_fails_cleanly(document):
     outcome(document)
@@ -90,3 +90,19 @@ def test_valid_presets_round_trip_through_toml(document):
     if not isinstance(result, PresetError):
         again = loads(tomli_w.dumps(result.resolved), "fuzz.toml")
         assert again.scenes == result.scenes and again.preset == result.preset
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=40), max_size=3))
+def test_any_set_override_applies_or_fails_cleanly(overrides):
+    from studio.preset.loader import apply_override, parse_override
+
+    document = Document({"preset": {"name": "ok"}, "scenes": [{"kind": "probe", "layer": "blocks.1"},
+                                                              {"kind": [], "name": ["x"]}]},
+                        "fuzz.toml", {(): "fuzz.toml"})
+    try:
+        for text in overrides:
+            apply_override(document, *parse_override(text))
+        validate(document)
+    except PresetError:
+        pass

@@ -129,8 +129,8 @@ def _scene_index(scenes: list, part: str, key: str, source: str) -> int:
             raise PresetError(source, key, "no such scene", expected=f"an index below {len(scenes)}",
                               found=part)
         return index
-    names = [s.get("name") for s in scenes if isinstance(s, dict)]
-    kinds = [s.get("kind") for s in scenes if isinstance(s, dict)]
+    names = [s.get("name") for s in scenes if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    kinds = [s.get("kind") for s in scenes if isinstance(s, dict) and isinstance(s.get("kind"), str)]
     if part in names:
         return names.index(part)
     if kinds.count(part) == 1:
@@ -143,8 +143,8 @@ def _scene_index(scenes: list, part: str, key: str, source: str) -> int:
 def apply_override(document: Document, parts: list[str], value: Any, source: str = "--set") -> None:
     data, key = document.data, ".".join(parts)
     if parts[0] not in KEY_ORDER and isinstance(data.get("scenes"), list):
-        names = {s.get("name") for s in data["scenes"] if isinstance(s, dict)}
-        kinds = {s.get("kind") for s in data["scenes"] if isinstance(s, dict)}
+        names = {s.get("name") for s in data["scenes"] if isinstance(s, dict) and isinstance(s.get("name"), str)}
+        kinds = {s.get("kind") for s in data["scenes"] if isinstance(s, dict) and isinstance(s.get("kind"), str)}
         if parts[0] in names | kinds:
             parts = ["scenes"] + parts
     node, path = data, []
@@ -190,7 +190,7 @@ def validate(document: Document) -> Preset:
             if not isinstance(table, dict):
                 raise Problem(key, "wrong type", "a table", table)
             kind = table.get("kind")
-            if kind not in SCENE_KINDS:
+            if not isinstance(kind, str) or kind not in SCENE_KINDS:
                 raise Problem(key + ".kind", "missing" if kind is None else "unknown scene kind",
                               "one of " + ", ".join(SCENE_KINDS), kind,
                               did_you_mean(kind, SCENE_KINDS) if isinstance(kind, str) else None)
