@@ -47,7 +47,9 @@ def _load_all(presets, overrides, fixed):
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="no progress bars or summary")
 @click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
-def render(presets, out, device, overrides, quiet, draft):
+@click.option("--no-resume", "--force", "no_resume", is_flag=True,
+              help="render every scene again, even those already rendered and unchanged")
+def render(presets, out, device, overrides, quiet, draft, no_resume):
     """Render PRESET files into OUT/<preset name>/."""
     interrupt_on_sigterm()
     try:
@@ -57,13 +59,16 @@ def render(presets, out, device, overrides, quiet, draft):
         loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
         if draft:
             loaded = [make_draft(preset) for preset in loaded]
-        results = [render_preset(preset, out, quiet) for preset in loaded]
+        results = [render_preset(preset, out, quiet, resume=not no_resume) for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)
     if not quiet:
         for result in results:
             click.echo(f"\n{result.preset}  ({result.device})  -> {result.folder}")
             for scene, seconds in result.seconds.items():
+                if scene in result.cached:
+                    click.echo(f"  {scene:<20}  cached   unchanged since the last render (--force to redo)")
+                    continue
                 files = [p.name for s, p in result.written if s == scene]
                 shown = ", ".join(files[:4]) + (f", +{len(files) - 4} more" if len(files) > 4 else "")
                 click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}")

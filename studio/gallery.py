@@ -49,7 +49,7 @@ def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False
             entries.append(GalleryEntry(preset, "fresh"))
             continue
         try:
-            render_preset(preset, out, quiet=True)
+            render_preset(preset, out, quiet=True, resume=not force)
         except ModelError as error:  # weights not on this machine: the rest still renders
             entries.append(GalleryEntry(preset, "skipped", str(error).split(":")[0]))
             continue

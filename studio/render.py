@@ -11,6 +11,7 @@ import torch
 from tqdm import tqdm
 
 from studio.errors import PresetError, RenderError, StudioError
+from studio.output.cache import cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
 from studio.scenes import scene_class
@@ -41,26 +42,46 @@ class RenderResult:
     device: str
     written: list[tuple[str, Path]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    cached: list[str] = field(default_factory=list)
 
 
-def prepare(preset: Preset, device: torch.device):
+def prepare(preset: Preset, device: torch.device, skip: set[int] = frozenset()):
+    """Every scene's renderer, built (and so checked) before any file is written; None for the
+    scenes in ``skip`` (resumed from an earlier render)."""
     base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
     scenes = []
     for index, scene in enumerate(preset.scenes):
         context = SceneContext(preset, index, device, base)
-        scenes.append(scene_class(scene.kind, preset.source, context.key("kind"))(context))
+        scenes.append(None if index in skip else scene_class(scene.kind, preset.source, context.key("kind"))(context))
     return scenes
 
 
-def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False) -> RenderResult:
-    """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``)."""
+def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
+                  resume: bool = True) -> RenderResult:
+    """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``).
+
+    With ``resume``, a scene whose earlier render is complete and still matches is not rendered
+    again (see ``output/cache.py``).
+    """
     device = resolve_device(preset.preset.device, preset.source)
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
-    scenes = prepare(preset, device)
     writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device))
+    fingerprints = [scene_fingerprint(preset, i, str(device)) for i in range(len(preset.scenes))]
+    reused = {}
+    if resume:
+        for index, section in enumerate(preset.scenes):
+            entry = cached_entry(writer.folder, section.name, fingerprints[index])
+            if entry is not None:
+                reused[index] = entry
+    scenes = prepare(preset, device, set(reused))
     writer.start()
     result = RenderResult(preset.name, writer.folder, str(device), writer.written)
-    for scene, section in zip(scenes, preset.scenes):
+    for index, (scene, section) in enumerate(zip(scenes, preset.scenes)):
+        if index in reused:
+            writer.log["scenes"][section.name] = reused[index]
+            result.cached.append(section.name)
+            result.seconds[section.name] = 0.0
+            continue
         started = time.perf_counter()
         scene_writer = writer.scene(section)
         with tqdm(total=scene.total, desc=f"{preset.name}/{section.name}", disable=quiet,
@@ -80,5 +101,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False) 
                                   f"{type(error).__name__}: {error}") from error
         scene_writer.close()
         result.seconds[section.name] = time.perf_counter() - started
+        remember(writer.folder, section.name, fingerprints[index], scene_writer.entry,
+                 [path for name, path in writer.written if name == section.name])
     writer.finish()
     return result

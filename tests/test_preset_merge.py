@@ -55,6 +55,12 @@ def test_set_addresses_scenes_by_name_or_kind(write):
     assert load_preset(path, ["scenes.feature-maps.channels=6"]).scenes[0].channels == 6
 
 
+def test_set_by_name_finds_the_right_scene_among_several(write):
+    text = BASE + '[[scenes]]\nkind = "probe"\nname = "second"\nlayer = "x"\n'
+    preset = load_preset(write("p.toml", text), ["second.top=3", "probe.layer=y"])
+    assert preset.scenes[1].top == 3 and preset.scenes[1].layer == "y"
+
+
 def test_error_in_a_base_file_names_the_base(write):
     write("base.toml", BASE.replace("fps = 30", "fsp = 30"))
     child = write("child.toml", 'extends = "base.toml"\n[preset]\nname = "child"\n')

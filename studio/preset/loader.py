@@ -129,8 +129,12 @@ def _scene_index(scenes: list, part: str, key: str, source: str) -> int:
             raise PresetError(source, key, "no such scene", expected=f"an index below {len(scenes)}",
                               found=part)
         return index
-    names = [s.get("name") for s in scenes if isinstance(s, dict) and isinstance(s.get("name"), str)]
-    kinds = [s.get("kind") for s in scenes if isinstance(s, dict) and isinstance(s.get("kind"), str)]
+    def text(scene, key):  # positions kept: index i is scene i
+        value = scene.get(key) if isinstance(scene, dict) else None
+        return value if isinstance(value, str) else None
+
+    names = [text(s, "name") for s in scenes]
+    kinds = [text(s, "kind") for s in scenes]
     if part in names:
         return names.index(part)
     if kinds.count(part) == 1:

@@ -1,0 +1,69 @@
+"""Resume: unchanged scenes are not rendered again; a changed one is; an interrupted render
+picks up where it stopped and ends as an uninterrupted one would."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, TINY_FEATURE_MAPS
+
+TWO_SCENES = TINY_FEATURE_MAPS + """
+[[scenes]]
+kind = "maximize"
+name = "grid"
+layer = "blocks.1"
+channels = [0, 1]
+size = [32, 32]
+steps = 3
+"""
+
+
+def test_second_render_reuses_unchanged_scenes(cli, write, tmp_path):
+    preset = write("t.toml", TWO_SCENES)
+    first = cli("render", preset, "--out", tmp_path)
+    assert first.exit_code == 0 and "cached" not in first.output
+    still = tmp_path / "tiny" / "grid.png"
+    stamp = still.stat().st_mtime_ns
+    second = cli("render", preset, "--out", tmp_path)
+    assert second.exit_code == 0 and second.output.count("cached") == 2
+    assert still.stat().st_mtime_ns == stamp
+    log = json.loads((tmp_path / "tiny" / "log.json").read_text())
+    assert set(log["scenes"]) == {"feature-maps", "grid"} and log["scenes"]["grid"]["objective"]
+
+
+def test_a_change_renders_only_what_it_changes(cli, write, tmp_path):
+    preset = write("t.toml", TWO_SCENES)
+    assert cli("render", preset, "--out", tmp_path, "-q").exit_code == 0
+    changed = cli("render", preset, "--out", tmp_path, "--set", "grid.steps=4")
+    assert changed.exit_code == 0 and changed.output.count("cached") == 1
+    assert "feature-maps" in changed.output.split("cached")[0]
+
+
+def test_no_resume_and_deleted_files_render_again(cli, write, tmp_path):
+    preset = write("t.toml", TWO_SCENES)
+    assert cli("render", preset, "--out", tmp_path, "-q").exit_code == 0
+    assert "cached" not in cli("render", preset, "--out", tmp_path, "--no-resume").output
+    (tmp_path / "tiny" / "grid" / "blocks.1-0001.png").unlink()
+    again = cli("render", preset, "--out", tmp_path)
+    assert again.output.count("cached") == 1 and (tmp_path / "tiny" / "grid" / "blocks.1-0001.png").is_file()
+
+
+def test_interrupted_render_resumes_to_the_same_result(write, tmp_path):
+    slow = TWO_SCENES.replace("steps = 3", "steps = 120")
+    preset = write("t.toml", slow)
+    command = [sys.executable, str(ROOT / "render.py"), str(preset), "-q"]
+    process = subprocess.Popen(command + ["--out", str(tmp_path / "a")], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 90
+    while not (tmp_path / "a/tiny/.studio/feature-maps.json").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "run the same command again" in stderr
+    assert not (tmp_path / "a/tiny/grid.png").exists()
+    resumed = subprocess.run(command + ["--out", str(tmp_path / "a")], capture_output=True, text=True)
+    whole = subprocess.run(command + ["--out", str(tmp_path / "b")], capture_output=True, text=True)
+    assert resumed.returncode == whole.returncode == 0
+    for name in ("feature-maps.png", "grid.png", "grid/blocks.1-0000.png"):
+        assert (tmp_path / "a/tiny" / name).read_bytes() == (tmp_path / "b/tiny" / name).read_bytes()
