@@ -34,6 +34,18 @@ def read_any(path: Path) -> Document:
     return load_document(path)
 
 
+def leading_comments(path: Path) -> str:
+    """The comment block that opens a TOML base (its description of itself), kept in the remix."""
+    if path.suffix.lower() != ".toml":
+        return ""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
 def split_values(text: str) -> list[str]:
     """Split ``a,b,[c,d]`` at top-level commas (not inside brackets or quotes)."""
     parts, depth, quote, current = [], 0, None, ""
@@ -92,7 +104,8 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
             variant.data["preset"]["name"] = "-".join([stem] + suffix)
         preset = validate(variant)
         target = output if not suffix else output.with_name(f"{output.stem}-{'-'.join(suffix)}{output.suffix}")
-        header = "# remixed by studio from " + ", ".join(str(s) for s in sources) + "\n"
+        header = leading_comments(sources[0]) + "# remixed by studio from " + ", ".join(
+            str(s) for s in sources) + "\n"
         written.append((target, header + dumps(preset)))
     for target, text in written:
         write_text(target, text)

@@ -16,7 +16,7 @@ fps = 7
 
 
 def test_remix_from_toml_merges_later_over_earlier_and_renames(cli, write, tmp_path):
-    base = write("tiny.toml", TINY_FEATURE_MAPS)
+    base = write("tiny.toml", "# a tiny look at a cat\n" + TINY_FEATURE_MAPS)
     other = write("other.toml", OTHER)
     result = cli("remix", base, other, "--set", "preset.seed=11", "-o", tmp_path / "new.toml")
     assert result.exit_code == 0, result.output
@@ -24,6 +24,7 @@ def test_remix_from_toml_merges_later_over_earlier_and_renames(cli, write, tmp_p
     assert preset.preset.seed == 11 and preset.output.fps == 7  # --set last, then later files
     assert preset.scenes[0].layers == ("blocks.0", "blocks.2")
     assert preset.name not in ("tiny", "other")
+    assert (tmp_path / "new.toml").read_text().startswith("# a tiny look at a cat\n")
 
 
 def test_remix_from_a_png_this_tool_wrote(cli, write, tmp_path):
