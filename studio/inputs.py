@@ -56,6 +56,9 @@ def read_image(path: Path, source: str = "<preset>", key: str = "input") -> torc
             return _as_rgb_tensor(np.asarray(picture))
     except PresetError:
         raise
+    except Image.DecompressionBombError:
+        raise PresetError(source, key, "image too large (refused before decoding)",
+                          expected=f"at most {MAX_INPUT_PIXELS} pixels", found=str(path)) from None
     except FileNotFoundError:
         raise PresetError(source, key, "no such image file", found=str(path)) from None
     except Exception as error:  # PIL raises many kinds for broken files, bombs included
