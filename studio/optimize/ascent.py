@@ -41,6 +41,11 @@ class AscentSettings:
                    Robustness(scene.jitter, scene.rotate, scene.scale), scene.param, tile)
 
 
+def normalised(gradient: torch.Tensor) -> torch.Tensor:
+    """DeepDream's step direction: each image's gradient scaled to a mean magnitude of 1."""
+    return gradient / (gradient.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
+
+
 def autocast(device: torch.device):
     """bf16 autocast on CUDA (where it pays); nothing on the CPU, where fp32 is faster and exact."""
     if device.type == "cuda":
@@ -123,7 +128,7 @@ class Ascent:
                 gradient, score = tiled_gradient(param.image().detach(), self.score, settings.tile,
                                                  settings.halo, self.generator)
                 with torch.no_grad():
-                    param.pixels += lr * gradient / (gradient.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
+                    param.pixels += lr * normalised(gradient)
             else:
                 scores = self.score(settings.robustness(param.image(), self.generator))
                 (-scores.sum()).backward()
@@ -135,9 +140,8 @@ class Ascent:
                     optimizer.zero_grad(set_to_none=True)
                 else:
                     pixels = param.pixels
-                    with torch.no_grad():
-                        grad = pixels.grad  # of the loss, -score: step against it
-                        pixels -= lr * grad / (grad.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
+                    with torch.no_grad():  # pixels.grad is of the loss, -score: step against it
+                        pixels -= lr * normalised(pixels.grad)
                     pixels.grad = None
             param.after_step()
             sigma = settings.blur.at(progress)

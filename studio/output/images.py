@@ -6,6 +6,7 @@ Images are float tensors in [0, 1], shaped (3, H, W) for one picture or (N, 3, H
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,10 +63,24 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 def upscale(image: torch.Tensor, factor: int) -> torch.Tensor:
-    """Integer nearest-neighbour upscale of a (3, H, W) image (crisp pixels for tiny nets)."""
+    """Integer nearest-neighbour upscale of (..., H, W) images (crisp pixels for tiny nets)."""
     if factor == 1:
         return image
     return image.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
+
+
+def enlarge(tiles: torch.Tensor, min_side: int) -> torch.Tensor:
+    """Nearest-neighbour enlarge by the smallest integer that makes tiles ``min_side`` px wide."""
+    return upscale(tiles, max(1, math.ceil(min_side / tiles.shape[-1])))
+
+
+def figure_image(figure) -> torch.Tensor:
+    """A matplotlib Figure drawn off screen (Agg) as a (3, H, W) image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
 
 
 @functools.lru_cache(maxsize=8)

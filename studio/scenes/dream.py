@@ -7,6 +7,8 @@ are climbed a tile at a time (``tile``; automatic past a megapixel).
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from studio.frames import Record, Still
@@ -47,7 +49,7 @@ class Scene:
             tile = AUTO_TILE
         self.settings = AscentSettings.from_scene(scene, tile=tile)
         if tile:
-            self.settings = AscentSettings(**{**self.settings.__dict__, "param": "pixel"})
+            self.settings = dataclasses.replace(self.settings, param="pixel")
         self.total = scene.steps * len(self.sizes)
 
     def render(self, progress):

@@ -11,7 +11,7 @@ import torch
 
 from studio.frames import Record, Still
 from studio.models import LayerTap
-from studio.output.images import colormap, fit_width, labelled_grid, stack
+from studio.output.images import colormap, enlarge, fit_width, labelled_grid, stack
 from studio.scenes.base import SceneContext, layer_label
 
 MIN_TILE = 64  # small maps (7x7 at the end of VGG) are enlarged to stay legible
@@ -52,9 +52,7 @@ class Scene:
         for path in self.paths:
             maps = as_maps(self.activations[path][0])
             chosen = self.channels[path]
-            tiles = colormap(maps[chosen], scene.colormap)
-            factor = max(1, math.ceil(MIN_TILE / tiles.shape[-1]))
-            tiles = tiles.repeat_interleave(factor, -2).repeat_interleave(factor, -1)
+            tiles = enlarge(colormap(maps[chosen], scene.colormap), MIN_TILE)
             title = (f"{layer_label(self.model, path)}: {len(chosen)} of {maps.shape[0]} maps, "
                      f"{maps.shape[-1]}x{maps.shape[-2]}")
             grid = labelled_grid(tiles, [str(c) for c in chosen], title=title)

@@ -5,22 +5,19 @@ Seed 003's hypothesis test: after visualising a channel, check that a matching p
 
 from __future__ import annotations
 
-import math
 
 import torch
 
 from studio.frames import Record, Still
 from studio.models import LayerTap
-from studio.output.images import colormap, from_pil, labelled_grid
+from studio.output.images import colormap, enlarge, figure_image, labelled_grid
 from studio.scenes.base import SceneContext, layer_label
 from studio.scenes.feature_maps import MIN_TILE, as_maps
 
 
 def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
     """Mean activation per channel as bars, the top channels highlighted and labelled."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     figure = Figure(figsize=(12, 4.5), dpi=100, facecolor="#101014")
     axes = figure.add_subplot()
@@ -41,9 +38,7 @@ def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
         spine.set_color("#505058")
     axes.set_xlim(-1, len(values))
     figure.tight_layout()
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+    return figure_image(figure)
 
 
 class Scene:
@@ -67,9 +62,7 @@ class Scene:
         label = layer_label(self.model, self.path)
         yield Still(bar_chart(means, order, f"{label}: mean activation per channel for {scene.input} "
                                             f"(top {k} highlighted)"))
-        tiles = colormap(self.maps[order])
-        factor = max(1, math.ceil(MIN_TILE / tiles.shape[-1]))
-        tiles = tiles.repeat_interleave(factor, -2).repeat_interleave(factor, -1)
+        tiles = enlarge(colormap(self.maps[order]), MIN_TILE)
         yield Still(labelled_grid(tiles, [f"{c}: {means[c]:.3g}" for c in order],
                                   title=f"{label}: the {k} strongest maps"), name="top")
         yield Record("layer", self.path)

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from studio.output.images import colormap, from_pil, labelled_grid
+from studio.output.images import colormap, enlarge, figure_image, labelled_grid
 
 TILE = 72  # tiles are enlarged to about this many pixels a side
 
@@ -17,11 +17,6 @@ def _diverging(maps: torch.Tensor) -> torch.Tensor:
     scale = maps.abs().amax().clamp_min(1e-12)
     centred = torch.cat([maps / scale, torch.tensor([-1.0, 1.0]).view(2, 1, 1).expand(2, *maps.shape[1:])])
     return colormap(centred, "coolwarm", per_map=False)[:-2]
-
-
-def _enlarge(tiles: torch.Tensor) -> torch.Tensor:
-    factor = max(1, math.ceil(TILE / tiles.shape[-1]))
-    return tiles.repeat_interleave(factor, -2).repeat_interleave(factor, -1)
 
 
 def first_layer(net: nn.Module) -> tuple[str, nn.Module]:
@@ -70,9 +65,7 @@ def weight_tiles(net: nn.Module, image_channels: int, image_size: int) -> tuple[
 
 def loss_chart(history, epoch: int, width: int, height: int = 220) -> torch.Tensor:
     """Loss (and the scheduled objective, and accuracy) over all epochs, ``epoch`` marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     dpi = 100
     figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="#101014")
@@ -100,13 +93,11 @@ def loss_chart(history, epoch: int, width: int, height: int = 220) -> torch.Tens
         spine.set_color("#505058")
     axes.legend(loc="upper right", fontsize=7, facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
     figure.subplots_adjust(left=0.08, right=0.93, top=0.86, bottom=0.14)
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+    return figure_image(figure)
 
 
 def grid(tiles: torch.Tensor, title: str, labels=None) -> torch.Tensor:
-    return labelled_grid(_enlarge(tiles), labels or [], title=title)
+    return labelled_grid(enlarge(tiles, TILE), labels or [], title=title)
 
 
 def signed_grid(maps: torch.Tensor, title: str) -> torch.Tensor:
