@@ -191,7 +191,10 @@ def _load_lite0(weights: str, source: str) -> LoadedModel:
     else:
         state = _load_state_dict(Path(weights), "efficientnet_lite0 weights")
     _apply_state_dict(module, state, "efficientnet_lite0")
-    return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, weights)
+    from torchvision.models._meta import _IMAGENET_CATEGORIES  # the same 1,000 classes, same order
+
+    return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, weights,
+                       tuple(_IMAGENET_CATEGORIES))
 
 
 def _load_checkpoint(path: str) -> LoadedModel:

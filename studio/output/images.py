@@ -26,13 +26,16 @@ def _lut(name: str) -> torch.Tensor:
     return torch.from_numpy(matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3]).float()
 
 
-def colormap(maps: torch.Tensor, name: str = "viridis", per_map: bool = True) -> torch.Tensor:
+def colormap(maps: torch.Tensor, name: str = "viridis", per_map: bool = True,
+             span: tuple[float, float] | None = None) -> torch.Tensor:
     """Colour single-channel maps through a matplotlib colour map.
 
     Args:
         maps: (N, H, W) activations, any range.
         name: a matplotlib colour map name.
         per_map: stretch each map to its own min..max (else one range for all).
+        span: a fixed (low, high) range instead (values outside are clipped), e.g. symmetric
+            about zero for signed maps.
 
     Returns:
         (N, 3, H, W) in [0, 1]. A constant map comes out as the colour map's lowest colour.
@@ -43,9 +46,12 @@ def colormap(maps: torch.Tensor, name: str = "viridis", per_map: bool = True) ->
     """
     maps = maps.detach().float().cpu()
     dims = (1, 2) if per_map else (0, 1, 2)
-    low = maps.amin(dim=dims, keepdim=True)
-    span = (maps.amax(dim=dims, keepdim=True) - low).clamp_min(1e-12)
-    index = ((maps - low) / span * 255).round().long().clamp(0, 255)
+    if span is not None:
+        low, width = torch.tensor(span[0]), torch.tensor(max(span[1] - span[0], 1e-12))
+    else:
+        low = maps.amin(dim=dims, keepdim=True)
+        width = (maps.amax(dim=dims, keepdim=True) - low).clamp_min(1e-12)
+    index = ((maps - low) / width * 255).round().long().clamp(0, 255)
     return _lut(name)[index].permute(0, 3, 1, 2).contiguous()
 
 
@@ -117,6 +123,8 @@ def labelled_grid(tiles: torch.Tensor, labels: Sequence[str] = (), title: str = 
     label_size = label_size or int(np.clip(width / 8, 9, 18))
     caption = label_size + 4 if labels else 0
     title_size = int(np.clip(columns * width / 40, 12, 28))
+    while title and title_size > 9 and _text_size(title, title_size)[0] > gap + columns * (width + gap) - 2 * gap:
+        title_size -= 1  # long titles shrink to fit narrow grids rather than run off the edge
     header = title_size + 2 * gap if title else 0
     canvas = Image.new("RGB", (gap + columns * (width + gap), header + gap + rows * (height + caption + gap)),
                        BACKGROUND)

@@ -255,6 +255,7 @@ class AttributionScene(SceneBase, InputImage):
     stride: int = field(default=16, **meta(min=1, max=limits.MAX_SIDE))
     samples: int = field(default=0, **meta(min=0, max=1024))
     noise: float = field(default=0.1, **meta(min=0.0, max=10.0))
+    fill: Literal["gray", "black", "mean", "blur", "noise"] = "gray"
 
 
 ImageSet = str | tuple[str, ...]
@@ -279,30 +280,43 @@ class NeighboursScene(SceneBase):
     images: ImageSet = "builtin:*"
     layer: str | None = None
     k: int = field(default=5, **meta(min=1, max=256))
+    queries: int = field(default=8, **meta(min=1, max=256))
     method: Literal["pca", "tsne"] = "pca"
     size: tuple[int, int] | None = side()
 
 
 @dataclass(frozen=True)
-class InversionScene(SceneBase, InputImage, Optimisation):
+class Matching(Optimisation):
+    """Descents towards a target match it exactly: no robustness transforms unless asked,
+    Adam on pixels (Mahendran & Vedaldi, Gatys et al.)."""
+    steps: int = field(default=200, **meta(min=1, max=limits.MAX_STEPS, limit="steps"))
+    lr: float | tuple[float, float] = field(default=0.05, **meta(min=0.0, max=1000.0))
+    jitter: int = field(default=0, **meta(min=0, max=512))
+    rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    param: Literal["pixel", "fft"] = "pixel"
+
+
+@dataclass(frozen=True)
+class InversionScene(SceneBase, InputImage, Matching):
     WHAT = "an `inversion` scene"
     layer: str | None = None
     layers: tuple[str, ...] | None = None
-    tv_weight: float = field(default=1e-3, **meta(min=0.0))
-    steps: int = field(default=200, **meta(min=1, max=limits.MAX_STEPS, limit="steps"))
+    tv_weight: float = field(default=0.05, **meta(min=0.0, max=1e6))
+    param: Literal["pixel", "fft"] = "fft"
 
     def check(self):
         need_layers(self, allow_default=False)
 
 
 @dataclass(frozen=True)
-class StyleScene(SceneBase, InputImage, Optimisation):
+class StyleScene(SceneBase, InputImage, Matching):
     WHAT = "a `texture` or `style` scene"
     style: str | None = None
     layers: tuple[str, ...] | None = None
     content_layer: str | None = None
-    style_weight: float = field(default=1e4, **meta(min=0.0))
-    steps: int = field(default=200, **meta(min=1, max=limits.MAX_STEPS, limit="steps"))
+    style_weight: float = field(default=5.0, **meta(min=0.0, max=1e9))
+    lr: float | tuple[float, float] = field(default=0.03, **meta(min=0.0, max=1000.0))
 
 
 SCENE_KINDS: dict[str, type] = {

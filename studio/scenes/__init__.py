@@ -19,6 +19,15 @@ RENDERERS = {
     "progressive": "studio.scenes.progressive",
     "atlas": "studio.scenes.atlas",
     "train": "studio.scenes.train",
+    "saliency": "studio.scenes.saliency",
+    "guided-backprop": "studio.scenes.guided_backprop",
+    "occlusion": "studio.scenes.occlusion",
+    "patches": "studio.scenes.patches",
+    "neighbours": "studio.scenes.neighbours",
+    "embedding": "studio.scenes.embedding",
+    "inversion": "studio.scenes.inversion",
+    "texture": "studio.scenes.texture",
+    "style": "studio.scenes.style",
 }
 
 

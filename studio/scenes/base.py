@@ -66,6 +66,15 @@ class SceneContext:
                            self.generator(key), self.base, self.source, self.key(key))
         return image.to(self.device)
 
+    def image_set(self, model_size: tuple[int, int], keep_aspect: bool = False):
+        """The scene's ``images``, brought to its ``size`` (or the model's); see ``imagesets``."""
+        from studio.imagesets import load_image_set
+
+        scene = self.scene
+        size = (scene.size[1], scene.size[0]) if scene.size else None
+        return load_image_set(scene.images, size, model_size, self.base, self.source,
+                              self.key("images"), keep_aspect)
+
     def channels(self, spec, available: int, key: str = "channels", count_means_first: bool = False) -> list[int]:
         """Resolve ``channels`` against a layer with ``available`` channels.
 

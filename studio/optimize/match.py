@@ -1,0 +1,165 @@
+"""Descent towards targets: feature inversion, Gram-matrix texture synthesis, style transfer.
+
+Where ``Ascent`` climbs an objective, ``Descent`` lowers a weighted sum of named losses built
+from the same :class:`Objective` pieces, on the same parameterisations and robustness
+transforms, with Adam. Every loss is relative (1 = as far from the target as all-zero features),
+so one weight means the same on any layer, image size or network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from studio.errors import RenderError
+from studio.models import LayerTap, LoadedModel
+from studio.optimize.ascent import AscentSettings, autocast
+from studio.optimize.objectives import Objective, _as_maps
+from studio.optimize.param import make_param
+
+
+def gram(maps: torch.Tensor) -> torch.Tensor:
+    """Gram matrices of feature maps, averaged over positions so any image size compares.
+
+    Args:
+        maps: (B, C, H, W).
+
+    Returns:
+        (B, C, C): entry (i, j) is the mean over positions of channel i times channel j.
+
+    Example:
+        >>> gram(torch.ones(1, 2, 3, 3))
+        tensor([[[1., 1.],
+                 [1., 1.]]])
+    """
+    flat = maps.float().flatten(2)
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def _relative(difference: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    dims = tuple(range(1, difference.dim()))
+    return difference.pow(2).sum(dim=dims) / target.float().pow(2).sum(dim=dims).clamp_min(1e-12)
+
+
+def feature_distance(layer: str, target: torch.Tensor) -> Objective:
+    """‖φ(x) − φ(target)‖² / ‖φ(target)‖² per batch element (Mahendran & Vedaldi's loss).
+
+    ``target`` is the layer's activation of the reference image, (1 or B, C, H, W).
+    """
+    return Objective(lambda acts: _relative(_as_maps(acts[layer]).float() - target, target), [layer],
+                     f"feature_distance({layer})")
+
+
+def gram_distance(layer: str, target: torch.Tensor) -> Objective:
+    """‖G(φ(x)) − G_target‖² / ‖G_target‖² per batch element (Gatys et al.'s style loss).
+
+    ``target`` is the Gram matrix of the reference image at that layer, (1, C, C).
+    """
+    return Objective(lambda acts: _relative(gram(_as_maps(acts[layer])) - target, target), [layer],
+                     f"gram_distance({layer})")
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of neighbouring pixels, per image: (B, 3, H, W) → (B,).
+
+    Example:
+        >>> total_variation(torch.zeros(1, 3, 4, 4))
+        tensor([0.])
+    """
+    dy = (images[..., 1:, :] - images[..., :-1, :]).pow(2).mean(dim=(1, 2, 3))
+    dx = (images[..., :, 1:] - images[..., :, :-1]).pow(2).mean(dim=(1, 2, 3))
+    return dx + dy
+
+
+@dataclass
+class Descent:
+    """Adam on a batch of images to lower Σ weight·term (+ ``tv_weight`` · total variation).
+
+    Args:
+        model: a loaded model.
+        terms: named losses (per batch element, lower is better).
+        weights: a weight per term (default 1).
+        settings: steps, lr ramp, robustness transforms, parameterisation (``tile`` unused).
+        generator: seeded CPU generator for the transforms.
+        tv_weight: weight of the total-variation prior (Mahendran & Vedaldi).
+
+    Attributes:
+        curves: per term (and ``total``), the batch mean at every step, for log.json.
+        final: per term, the value of each batch element after the last step.
+    """
+
+    model: LoadedModel
+    terms: dict[str, Objective]
+    settings: AscentSettings
+    generator: torch.Generator
+    weights: dict[str, float] = field(default_factory=dict)
+    tv_weight: float = 0.0
+    on_step: Callable[[int], None] = lambda n: None
+    curves: dict[str, list[float]] = field(default_factory=dict)
+    final: dict[str, list[float]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        layers = [layer for term in self.terms.values() for layer in term.layers]
+        self.tap = LayerTap(self.model, layers)
+        self.curves = {name: [] for name in [*self.terms, "total"]}
+
+    def losses(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every term, and their weighted ``total``, for images (B, 3, H, W): (B,) each."""
+        with autocast(images.device):
+            if images.device.type == "cuda":
+                images = images.contiguous(memory_format=torch.channels_last)
+            activations = self.tap(images)
+            found = {name: term(activations).float() for name, term in self.terms.items()}
+        total = sum(self.weights.get(name, 1.0) * value for name, value in found.items())
+        if self.tv_weight:
+            found["tv"] = total_variation(images.float())
+            total = total + self.tv_weight * found["tv"]
+        found["total"] = total
+        return found
+
+    def run(self, start: torch.Tensor, every: int = 0) -> Iterator[tuple[int, torch.Tensor]]:
+        """Descend from ``start`` (B, 3, H, W) in [0, 1].
+
+        Yields:
+            (steps done, images) every ``every`` steps (0: never) and after the last step; the
+            last yield is the result.
+        """
+        settings = self.settings
+        param = make_param(settings.param, start)
+        optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start)
+        pending: list[dict[str, torch.Tensor]] = []
+        check_every = 1 if start.device.type == "cpu" else 16
+        for step in range(settings.steps):
+            for group in optimizer.param_groups:
+                group["lr"] = settings.lr.at(step / max(settings.steps - 1, 1))
+            found = self.losses(settings.robustness(param.image(), self.generator))
+            found["total"].sum().backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            param.after_step()
+            pending.append({name: value.detach().mean() for name, value in found.items()})
+            if len(pending) == check_every or step == settings.steps - 1:
+                self._flush(pending, step + 1 - len(pending))
+            self.on_step(1)
+            if (every and (step + 1) % every == 0) or step == settings.steps - 1:
+                with torch.no_grad():
+                    images = param.image().detach()
+                if step == settings.steps - 1:
+                    with torch.no_grad():
+                        self.final = {name: [round(v, 6) for v in value.tolist()]
+                                      for name, value in self.losses(images).items()}
+                yield step + 1, images
+
+    def _flush(self, pending: list[dict[str, torch.Tensor]], first_step: int) -> None:
+        for offset, values in enumerate(pending):
+            for name, value in values.items():
+                number = float(value)
+                if not math.isfinite(number):
+                    raise RenderError(f"the optimisation diverged (NaN or Inf in {name}) at step "
+                                      f"{first_step + offset + 1}; nothing was written for this scene: "
+                                      "lower `lr`")
+                self.curves.setdefault(name, []).append(round(number, 6))
+        pending.clear()
