@@ -9,6 +9,7 @@ All work on batches and leave the model untouched.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import torch
@@ -199,9 +200,22 @@ def target_probability(model: LoadedModel, images: torch.Tensor, target: int) ->
         return logits(model, images).softmax(dim=1)[:, target]
 
 
+@dataclass
+class Occlusion:
+    """What hiding each window did: ``drops[i, j]`` is the probability lost with the window at
+    (``tops[i]``, ``lefts[j]``); ``map`` spreads those over pixels (mean of the windows that
+    cover each); ``baseline`` is the probability with nothing hidden."""
+
+    map: torch.Tensor      # (H, W)
+    drops: torch.Tensor    # (rows, columns)
+    tops: list[int]
+    lefts: list[int]
+    baseline: float
+
+
 def occlusion_map(model: LoadedModel, image: torch.Tensor, target: int, window: int, stride: int,
                   fill: str = "gray", generator: torch.Generator | None = None, batch: int = 32,
-                  on_batch: Callable[[int], None] = lambda n: None) -> tuple[torch.Tensor, float]:
+                  on_batch: Callable[[int], None] = lambda n: None) -> Occlusion:
     """Zeiler & Fergus: how much the target's probability drops when each region is hidden.
 
     Args:
@@ -210,23 +224,25 @@ def occlusion_map(model: LoadedModel, image: torch.Tensor, target: int, window: 
         fill: see :func:`occlude`.
 
     Returns:
-        ((H, W) drop of the probability, averaged over the windows covering each pixel
-        (negative where hiding helps), the unoccluded probability).
+        An :class:`Occlusion` (negative drops where hiding helps the class).
     """
     height, width = image.shape[-2:]
-    boxes = [(top, left, window, window) for top in window_positions(height, window, stride)
-             for left in window_positions(width, window, stride)]
-    drop = torch.zeros(height, width)
-    cover = torch.zeros(height, width)
+    tops, lefts = window_positions(height, window, stride), window_positions(width, window, stride)
+    boxes = [(top, left, window, window) for top in tops for left in lefts]
     baseline = float(target_probability(model, image, target)[0])
+    drops = []
     for start in range(0, len(boxes), batch):
         chunk = boxes[start:start + batch]
-        probabilities = target_probability(model, occlude(image, chunk, fill, generator), target)
-        for (top, left, _, _), probability in zip(chunk, probabilities.tolist()):
-            drop[top:top + window, left:left + window] += baseline - probability
-            cover[top:top + window, left:left + window] += 1
+        drops.append(baseline - target_probability(model, occlude(image, chunk, fill, generator), target).cpu())
         on_batch(len(chunk))
-    return drop / cover.clamp_min(1), baseline
+    drops = torch.cat(drops).view(len(tops), len(lefts))
+    total = torch.zeros(height, width)
+    cover = torch.zeros(height, width)
+    for row, top in enumerate(tops):
+        for column, left in enumerate(lefts):
+            total[top:top + window, left:left + window] += drops[row, column]
+            cover[top:top + window, left:left + window] += 1
+    return Occlusion(total / cover.clamp_min(1), drops, tops, lefts, baseline)
 
 
 def overlay(image: torch.Tensor, heat: torch.Tensor, name: str = "inferno", strength: float = 0.75) -> torch.Tensor:

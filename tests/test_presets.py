@@ -15,8 +15,15 @@ PRESETS = sorted((ROOT / "presets").glob("*.toml"))
 
 def test_presets_exist_for_every_seed():
     names = {p.stem for p in PRESETS}
-    for seed in ("seed000", "seed001", "seed002", "seed003"):
+    for seed in ("seed000", "seed001", "seed002", "seed003", "seed004"):
         assert any(n.startswith(seed) for n in names), seed
+
+
+def test_every_seed004_technique_has_a_preset():
+    kinds = {scene.kind for path in PRESETS if path.stem.startswith("seed004")
+             for scene in load_preset(path).scenes}
+    assert kinds >= {"saliency", "guided-backprop", "occlusion", "patches", "neighbours", "embedding",
+                     "inversion", "texture", "style"}
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)

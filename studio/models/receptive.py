@@ -80,6 +80,8 @@ class _Tracer(TorchFunctionMode):
             y_field, x_field = y_field.union(other_y), x_field.union(other_x)
         if func in self.WINDOWED:
             y_field, x_field = self._windowed(func, args, kwargs, y_field, x_field)
+        elif func is F.pad:  # explicit padding (TF "same" convolutions) moves the window
+            y_field, x_field = self._padded(args, kwargs, y_field, x_field)
         elif func is F.adaptive_avg_pool2d or func is F.adaptive_max_pool2d:
             y_field, x_field = self._adaptive(args, kwargs, y_field, x_field)
         for tensor in _tensors((result,), {}):
@@ -108,6 +110,13 @@ class _Tracer(TorchFunctionMode):
         padding = _pair(padding)
         return (y_field.conv(kernel[0], stride[0], padding[0], dilation[0]),
                 x_field.conv(kernel[1], stride[1], padding[1], dilation[1]))
+
+    @staticmethod
+    def _padded(args, kwargs, y_field, x_field):
+        pad = list(_argument(args, kwargs, 1, "pad", ())) + [0, 0, 0, 0]
+        left, top = pad[0], pad[2]
+        return (Field(y_field.low - top * y_field.jump, y_field.high - top * y_field.jump, y_field.jump),
+                Field(x_field.low - left * x_field.jump, x_field.high - left * x_field.jump, x_field.jump))
 
     def _adaptive(self, args, kwargs, y_field, x_field):
         source = args[0]

@@ -88,7 +88,8 @@ class Descent:
 
     Attributes:
         curves: per term (and ``total``), the batch mean at every step, for log.json.
-        final: per term, the value of each batch element after the last step.
+        initial, final: per term, the value of each batch element at the start and after the
+            last step (without robustness transforms: what the pictures really score).
     """
 
     model: LoadedModel
@@ -99,6 +100,7 @@ class Descent:
     tv_weight: float = 0.0
     on_step: Callable[[int], None] = lambda n: None
     curves: dict[str, list[float]] = field(default_factory=dict)
+    initial: dict[str, list[float]] = field(default_factory=dict)
     final: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -128,6 +130,7 @@ class Descent:
             last yield is the result.
         """
         settings = self.settings
+        self.initial = self._values(start)
         param = make_param(settings.param, start)
         optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start)
         pending: list[dict[str, torch.Tensor]] = []
@@ -148,10 +151,12 @@ class Descent:
                 with torch.no_grad():
                     images = param.image().detach()
                 if step == settings.steps - 1:
-                    with torch.no_grad():
-                        self.final = {name: [round(v, 6) for v in value.tolist()]
-                                      for name, value in self.losses(images).items()}
+                    self.final = self._values(images)
                 yield step + 1, images
+
+    def _values(self, images: torch.Tensor) -> dict[str, list[float]]:
+        with torch.no_grad():
+            return {name: [round(v, 6) for v in value.tolist()] for name, value in self.losses(images).items()}
 
     def _flush(self, pending: list[dict[str, torch.Tensor]], first_step: int) -> None:
         for offset, values in enumerate(pending):

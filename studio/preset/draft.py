@@ -46,6 +46,12 @@ def draft_changes(scene) -> dict:
     if "neurons" in values:
         neurons = values["neurons"]
         changes["neurons"] = DRAFT_FRAMES if neurons == "all" else min(neurons, DRAFT_FRAMES)
+    if values.get("samples", 0) > 4:
+        changes["samples"] = 4
+    if scene.kind == "occlusion":
+        changes["stride"] = max(values["stride"], values["window"])
+    if scene.kind in ("neighbours", "embedding", "patches") and not values.get("size"):
+        changes["size"] = [MIN_DRAFT_SIDE, MIN_DRAFT_SIDE]
     if "epochs" in values:
         changes["epochs"] = max(1, values["epochs"] // 10)
         changes["snapshot_every"] = max(1, values["snapshot_every"] // 10)

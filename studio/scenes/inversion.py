@@ -51,5 +51,6 @@ class Scene:
             yield Still(image.cpu(), name=name)
         yield Record("layers", self.paths)
         yield Record("loss", run.curves["features"])
+        yield Record("start_loss_per_layer", dict(zip(self.paths, run.initial["features"])))
         yield Record("final_loss_per_layer", dict(zip(self.paths, final)))
         yield Record("tv_weight", scene.tv_weight)

@@ -32,9 +32,10 @@ class Scene(AttributionScene):
 
     def render(self, progress):
         scene = self.context.scene
-        drop, _ = occlusion_map(self.model, self.image, self.target, scene.window, scene.stride,
-                                scene.fill, self.context.generator("fill"), self.batch,
-                                on_batch=progress.update)
+        found = occlusion_map(self.model, self.image, self.target, scene.window, scene.stride,
+                              scene.fill, self.context.generator("fill"), self.batch,
+                              on_batch=progress.update)
+        drop = found.map
         photo = self.image[0].cpu()
         reach = float(drop.abs().max()) or 1.0
         signed = colormap(drop[None], "RdBu_r", span=(-reach, reach))[0]
@@ -50,4 +51,6 @@ class Scene(AttributionScene):
         yield Record("stride", scene.stride)
         yield Record("fill", scene.fill)
         yield Record("positions", self.total)
+        yield Record("drops", {"tops": found.tops, "lefts": found.lefts,
+                               "values": [[round(v, 6) for v in row] for row in found.drops.tolist()]})
         yield Record("largest_drop", {"value": round(float(drop.max()), 6), "y": peak[0], "x": peak[1]})

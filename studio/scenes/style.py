@@ -48,7 +48,7 @@ class Scene:
         labels = ["content", "style", "result"]
         title = f"{scene.input} in the style of {scene.style} ({self.model.name}, style weight {scene.style_weight:g})"
         images = None
-        for step, images in run.run(self.content, frame_every(scene.steps)):
+        for _, images in run.run(self.content, frame_every(scene.steps)):
             yield Frame(images[0].cpu())
         yield Still(images[0].cpu())
         yield Still(sheet([self.content, self.style], images, labels, title), name="comparison")
@@ -56,4 +56,5 @@ class Scene:
         yield Record("content_layer", self.content_path)
         yield Record("style_loss", run.curves["style"])
         yield Record("content_loss", run.curves["content"])
+        yield Record("start", {name: values[0] for name, values in run.initial.items()})
         yield Record("final", {name: values[0] for name, values in run.final.items()})

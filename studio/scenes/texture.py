@@ -55,4 +55,5 @@ class Scene:
                     name="comparison")
         yield Record("layers", self.paths)
         yield Record("loss", run.curves["style"])
+        yield Record("start_loss", run.initial["style"][0])
         yield Record("final_loss", run.final["style"][0])
