@@ -47,11 +47,18 @@ def _load_all(presets, overrides, fixed):
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="no progress bars or summary")
 @click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
+@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB",
+              help="memory a scene may plan to use (default: what the machine has free)")
 @click.option("--no-resume", "--force", "no_resume", is_flag=True,
               help="render every scene again, even those already rendered and unchanged")
-def render(presets, out, device, overrides, quiet, draft, no_resume):
+def render(presets, out, device, overrides, quiet, draft, memory_limit, no_resume):
     """Render PRESET files into OUT/<preset name>/."""
     interrupt_on_sigterm()
+    from studio.budget import LIMIT_VARIABLE
+
+    earlier_limit = os.environ.get(LIMIT_VARIABLE)
+    if memory_limit:
+        os.environ[LIMIT_VARIABLE] = str(memory_limit)
     try:
         from studio.preset.draft import make_draft
         from studio.render import render_preset
@@ -62,6 +69,11 @@ def render(presets, out, device, overrides, quiet, draft, no_resume):
         results = [render_preset(preset, out, quiet, resume=not no_resume) for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)
+    finally:
+        if earlier_limit is None:
+            os.environ.pop(LIMIT_VARIABLE, None)
+        else:
+            os.environ[LIMIT_VARIABLE] = earlier_limit
     if not quiet:
         for result in results:
             click.echo(f"\n{result.preset}  ({result.device})  -> {result.folder}")

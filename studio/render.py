@@ -84,6 +84,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
             continue
         started = time.perf_counter()
         scene_writer = writer.scene(section)
+        if getattr(scene, "memory", None):
+            scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
         with tqdm(total=scene.total, desc=f"{preset.name}/{section.name}", disable=quiet,
                   leave=True, dynamic_ncols=True) as progress:
             try:

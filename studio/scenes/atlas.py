@@ -43,6 +43,9 @@ class Scene:
             channels = context.channels(scene.channels, shapes[path][0], count_means_first=True)
             self.plan.append((path, chunks(channels, limit)))
         self.start = context.input(self.model.input_size, size=(self.sizes[0][1], self.sizes[0][0]))
+        largest = max(len(b[0]) for _, b in self.plan)
+        self.memory = context.check_memory(self.model, self.paths, largest, self.sizes[-1],
+                                           what=f"a batch of {largest} channels")
         self.total = scene.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def render(self, progress):

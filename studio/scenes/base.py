@@ -66,6 +66,14 @@ class SceneContext:
                            self.generator(key), self.base, self.source, self.key(key))
         return image.to(self.device)
 
+    def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
+                     backward: bool = True, key: str = "size", what: str = "one step") -> int:
+        """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes."""
+        from studio.budget import Workload, check_memory
+
+        return check_memory(model, Workload(tuple(paths), batch, tuple(size), backward, what),
+                            self.device, self.source, self.key(key))
+
     def image_set(self, model_size: tuple[int, int], keep_aspect: bool = False):
         """The scene's ``images``, brought to its ``size`` (or the model's); see ``imagesets``."""
         from studio.imagesets import load_image_set

@@ -19,6 +19,7 @@ from studio.optimize.schedule import octave_sizes
 
 AUTO_TILE_PIXELS = 1024 * 1024
 AUTO_TILE = 512
+MIN_TILE = 64  # an out-of-memory error halves the tile down to this
 
 
 class Scene:
@@ -50,14 +51,32 @@ class Scene:
         self.settings = AscentSettings.from_scene(scene, tile=tile)
         if tile:
             self.settings = dataclasses.replace(self.settings, param="pixel")
+        step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
+            if tile else (height, width)
+        batch = 1 if scene.weights is not None else len(self.paths)
+        self.memory = context.check_memory(self.model, self.paths, batch, step_size,
+                                           key="tile" if tile else "size",
+                                           what="a tile" if tile else "one dream step")
         self.total = scene.steps * len(self.sizes)
 
     def render(self, progress):
         scene = self.context.scene
-        ascent = Ascent(self.model, self.objective, self.settings, self.context.generator("ascent"),
-                        progress.update)
         start = self.start.expand(len(self.labels), -1, -1, -1)
-        result = ascent.run(start, self.sizes, keep_detail=True)
+        while True:
+            ascent = Ascent(self.model, self.objective, self.settings, self.context.generator("ascent"),
+                            progress.update)
+            try:
+                result = ascent.run(start, self.sizes, keep_detail=True)
+                break
+            except torch.OutOfMemoryError:
+                tile = self.settings.tile
+                if not tile or tile <= MIN_TILE:
+                    raise
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                self.settings = dataclasses.replace(self.settings, tile=tile // 2)
+                progress.n = 0
+                progress.write(f"out of memory with {tile} px tiles: starting again with {tile // 2} px")
         with torch.no_grad():
             before = ascent.score(self.start.expand(len(self.labels), -1, -1, -1)).tolist() \
                 if not self.settings.tile else None

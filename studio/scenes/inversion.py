@@ -30,6 +30,8 @@ class Scene:
         size = tuple(self.photo.shape[-2:])
         check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
         self.start = context.input(self.model.input_size, "noise", "start", size=(size[1], size[0]))
+        self.memory = context.check_memory(self.model, self.paths, len(self.paths), size,
+                                           what=f"a batch of {len(self.paths)} reconstructions")
         self.total = scene.steps
 
     def render(self, progress):

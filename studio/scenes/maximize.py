@@ -23,6 +23,8 @@ class Scene:
         self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context)
         self.channels = context.channels(scene.channels, shape[0])
         self.batches = chunks(self.channels, batch_size(scene.batch, self.sizes[-1], context.device))
+        self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]), self.sizes[-1],
+                                           what=f"a batch of {len(self.batches[0])} channels")
         self.total = scene.steps * len(self.sizes) * len(self.batches)
 
     def render(self, progress):
@@ -39,4 +41,6 @@ class Scene:
         yield Record("layer", self.path)
         yield Record("sizes", [[w, h] for h, w in self.sizes])
         yield Record("objective", climbs.curve)
+        if climbs.splits:
+            yield Record("out_of_memory_splits", climbs.splits)
         yield Record("activation", {str(c): v for c, v in zip(self.channels, climbs.values)})

@@ -55,31 +55,65 @@ def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str) -> 
 
 @dataclass
 class Climbs:
-    """Images from one climb per batch, their final objective values and the mean curve."""
+    """Images from one climb per batch, their final objective values and the mean curve, and
+    the batches that had to be split to fit memory."""
 
     images: list[torch.Tensor] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     curves: list[list[float]] = field(default_factory=list)
+    splits: list[dict] = field(default_factory=list)
 
     @property
     def curve(self) -> list[float]:
         return [round(sum(v) / len(v), 6) for v in zip(*self.curves)]
 
 
+def out_of_memory_retry(run, items: list, progress, splits: list[dict], what: str = "batch"):
+    """``run(items)`` → results; on an out-of-memory error, halve ``items`` and retry each half
+    (saying so), down to one item. Yields (items, result) for each part that fit.
+
+    Safe for the pictures because every climb replays the same random draws: an image does not
+    depend on which others share its batch.
+    """
+    done_before = progress.n
+    try:
+        yield items, run(items)
+        return
+    except torch.OutOfMemoryError:
+        if len(items) == 1:
+            raise
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    progress.n = done_before  # the failed attempt's steps are done again
+    half = len(items) // 2
+    message = f"out of memory with a {what} of {len(items)}: retrying as {half} + {len(items) - half}"
+    splits.append({"size": len(items), "into": [half, len(items) - half]})
+    progress.write(message)
+    yield from out_of_memory_retry(run, items[:half], progress, splits, what)
+    yield from out_of_memory_retry(run, items[half:], progress, splits, what)
+
+
 def climb_batches(context, model, objective_for, batches: list[list], start: torch.Tensor,
                   sizes: list[tuple[int, int]], progress, climbs: Climbs | None = None):
     """Climb each batch from the same start, replaying the same random draws, so an image does
-    not depend on which others share its batch. Yields (batch, images) as each batch finishes."""
+    not depend on which others share its batch. Yields (batch, images) as each batch finishes;
+    a batch that runs out of memory is split in two and climbed again."""
     climbs = climbs if climbs is not None else Climbs()
     settings = AscentSettings.from_scene(context.scene)
-    for batch in batches:
+
+    def climb(batch):
         ascent = Ascent(model, objective_for(batch), settings, context.generator("ascent"), progress.update)
         result = ascent.run(start.expand(len(batch), -1, -1, -1), sizes)
         with torch.no_grad():
-            climbs.values += [round(v, 6) for v in ascent.score(result).tolist()]
-        climbs.images += [image.cpu() for image in result]
-        climbs.curves.append(ascent.scores)
-        yield batch, result
+            values = [round(v, 6) for v in ascent.score(result).tolist()]
+        return result, values, ascent.scores
+
+    for whole in batches:
+        for batch, (result, values, curve) in out_of_memory_retry(climb, whole, progress, climbs.splits):
+            climbs.values += values
+            climbs.images += [image.cpu() for image in result]
+            climbs.curves.append(curve)
+            yield batch, result
 
 
 def one_layer_plan(context):

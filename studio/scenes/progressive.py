@@ -32,6 +32,8 @@ class Scene:
         self.count = available if scene.neurons == "all" else min(scene.neurons, available)
         self.frames = chunks(list(range(1, self.count + 1)),
                              batch_size(scene.batch, self.sizes[-1], context.device))
+        self.memory = context.check_memory(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
+                                           what=f"a batch of {len(self.frames[0])} frames")
         self.total = scene.steps * len(self.sizes) * len(self.frames)
 
     def render(self, progress):
@@ -49,4 +51,6 @@ class Scene:
         yield Record("feature_map", list(self.grid))
         yield Record("frames", self.count)
         yield Record("objective", climbs.curve)
+        if climbs.splits:
+            yield Record("out_of_memory_splits", climbs.splits)
         yield Record("final_objective_per_frame", climbs.values)

@@ -20,6 +20,8 @@ class Scene(AttributionScene):
     def __init__(self, context):
         super().__init__(context)
         self.total = max(1, context.scene.samples)
+        self.memory = context.check_memory(self.model, [], min(BATCH, self.total), tuple(self.image.shape[-2:]),
+                                           what="a batch of gradients")
 
     def render(self, progress):
         scene = self.context.scene

@@ -36,6 +36,8 @@ class Scene:
         self.style = context.input(self.model.input_size, scene.style, "style", size=None)
         check_smallest_size(self.model, [*self.paths, self.content_path], tuple(self.content.shape[-2:]),
                             context.source, context.key("size"))
+        self.memory = context.check_memory(self.model, [*self.paths, self.content_path], 1,
+                                           tuple(self.content.shape[-2:]))
         self.total = scene.steps
 
     def render(self, progress):

@@ -40,6 +40,7 @@ class Scene:
         height, width = working_size(scene, self.model.input_size)
         check_smallest_size(self.model, self.paths, (height, width), context.source, context.key("size"))
         self.start = context.input(self.model.input_size, "noise", "start", size=(width, height))
+        self.memory = context.check_memory(self.model, self.paths, 1, (height, width))
         self.total = scene.steps
 
     def render(self, progress):

@@ -1,0 +1,113 @@
+"""Memory: estimated before a scene renders, so a preset that cannot fit on the CPU is refused
+up front with the estimate named; on a GPU an out-of-memory error halves the batch instead.
+
+The estimate is measured, not guessed: one forward pass of a small probe image records the bytes
+of every module's output up to the layers a scene needs, then scales with pixels and batch. A
+forward + backward pass peaks at about that sum (PyTorch frees what the backward no longer
+needs): on this CPU the measured peak RSS of fwd+bwd was 58-80% of the estimate for
+EfficientNet-Lite0 (8×224², 4×512²) and VGG16 (4×224², 2×512²), so it errs on the safe side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from studio.errors import PresetError
+from studio.models.layers import LayerTap
+
+PROBE_SIDE = 64
+BACKWARD_FACTOR = 1.0
+GIB = 1024 ** 3
+LIMIT_VARIABLE = "STUDIO_MEMORY_LIMIT_GB"  # set by `studio render --memory-limit GB`
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What one step of a scene holds: ``batch`` images of ``size`` (h, w) through the network
+    up to ``paths``, with a backward pass or not."""
+
+    paths: tuple[str, ...]
+    batch: int
+    size: tuple[int, int]
+    backward: bool = True
+    what: str = "one step"
+
+
+_MEASURED: dict[tuple[int, tuple[str, ...]], float] = {}
+
+
+def _bytes_per_pixel(model, paths: tuple[str, ...]) -> float:
+    """Bytes of every module output, per input pixel, for one image (probe at 64×64)."""
+    key = (id(model.module), paths)
+    if key not in _MEASURED:
+        _MEASURED[key] = _measure(model, paths)
+    return _MEASURED[key]
+
+
+def _measure(model, paths: tuple[str, ...]) -> float:
+    module = model.module
+    total = 0
+
+    def hook(_module, _inputs, output):
+        nonlocal total
+        if isinstance(output, torch.Tensor):
+            total += output.numel() * output.element_size()
+
+    leaves = [m for m in module.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with torch.no_grad():
+            LayerTap(model, list(paths))(torch.zeros(1, 3, PROBE_SIDE, PROBE_SIDE, device=model.device))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return total / (PROBE_SIDE * PROBE_SIDE)
+
+
+def estimate_bytes(model, workload: Workload) -> int:
+    """Peak bytes of one step of ``workload`` on ``model`` (activations, their gradients, the
+    images and the weights)."""
+    height, width = workload.size
+    pixels = height * width * workload.batch
+    activations = _bytes_per_pixel(model, tuple(workload.paths)) * pixels
+    factor = BACKWARD_FACTOR if workload.backward else 1.0
+    weights = sum(p.numel() * p.element_size() for p in model.module.parameters())
+    return int(activations * factor + pixels * 3 * 4 * (4 if workload.backward else 1) + weights)
+
+
+def available_bytes(device: torch.device) -> int:
+    """Memory the render may use: ``--memory-limit`` if given, else what the device has free."""
+    limit = os.environ.get(LIMIT_VARIABLE)
+    if limit:
+        return int(float(limit) * GIB)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(model, workload: Workload, device: torch.device, source: str, key: str) -> int:
+    """Refuse, on the CPU, a workload whose estimate exceeds the memory available.
+
+    On CUDA nothing is refused (an out-of-memory error halves the batch and retries); the
+    estimate is returned either way for log.json.
+    """
+    needed = estimate_bytes(model, workload)
+    if device.type == "cpu":
+        have = available_bytes(device)
+        if needed > have:
+            raise PresetError(source, key, f"{workload.what} would need about {needed / GIB:.1f} GiB "
+                              f"({workload.batch} × {workload.size[1]}x{workload.size[0]} px through "
+                              f"{model.name}), and {have / GIB:.1f} GiB is available",
+                              expected="a smaller `size`, `batch` or `tile`; or raise the limit with "
+                              "`--memory-limit GB`")
+    return needed
