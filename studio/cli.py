@@ -83,7 +83,8 @@ def render(presets, out, device, overrides, quiet, draft, memory_limit, no_resum
                     continue
                 files = [p.name for s, p in result.written if s == scene]
                 shown = ", ".join(files[:4]) + (f", +{len(files) - 4} more" if len(files) > 4 else "")
-                click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}")
+                resumed = f"  (resumed: {result.resumed[scene]} parts reused)" if scene in result.resumed else ""
+                click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}{resumed}")
 
 
 def interrupt_on_sigterm() -> None:

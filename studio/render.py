@@ -11,7 +11,7 @@ import torch
 from tqdm import tqdm
 
 from studio.errors import PresetError, RenderError, StudioError
-from studio.output.cache import cached_entry, remember, scene_fingerprint
+from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
 from studio.scenes import scene_class
@@ -43,6 +43,7 @@ class RenderResult:
     written: list[tuple[str, Path]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     cached: list[str] = field(default_factory=list)
+    resumed: dict[str, int] = field(default_factory=dict)  # scene -> parts reused
 
 
 def prepare(preset: Preset, device: torch.device, skip: set[int] = frozenset()):
@@ -83,6 +84,10 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
             result.seconds[section.name] = 0.0
             continue
         started = time.perf_counter()
+        parts = PartCache(writer.folder, section.name, fingerprints[index], enabled=resume)
+        if not resume:
+            parts.clear()
+        scene.context.parts = parts
         scene_writer = writer.scene(section)
         if getattr(scene, "memory", None):
             scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
@@ -105,5 +110,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         result.seconds[section.name] = time.perf_counter() - started
         remember(writer.folder, section.name, fingerprints[index], scene_writer.entry,
                  [path for name, path in writer.written if name == section.name])
+        if parts.reused:
+            result.resumed[section.name] = parts.reused
+        parts.clear()
     writer.finish()
     return result

@@ -67,3 +67,67 @@ def test_interrupted_render_resumes_to_the_same_result(write, tmp_path):
     assert resumed.returncode == whole.returncode == 0
     for name in ("feature-maps.png", "grid.png", "grid/blocks.1-0000.png"):
         assert (tmp_path / "a/tiny" / name).read_bytes() == (tmp_path / "b/tiny" / name).read_bytes()
+
+
+PROGRESSIVE = """
+[preset]
+name = "frames"
+seed = 3
+[model]
+name = "efficientnet_lite0"
+[[scenes]]
+kind = "progressive"
+layer = "blocks.2"
+channel = 2
+neurons = 6
+batch = 2
+size = [32, 32]
+steps = 3
+"""
+
+
+def test_an_interrupted_scene_resumes_from_its_last_finished_batch(cli, write, tmp_path, monkeypatch):
+    from studio.optimize.ascent import Ascent
+
+    preset = write("p.toml", PROGRESSIVE)
+    assert cli("render", preset, "--out", tmp_path / "whole", "-q").exit_code == 0
+    real_run, calls = Ascent.run, []
+
+    def interrupted_on_the_second_batch(self, start, sizes, keep_detail=False):
+        calls.append(start.shape[0])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_run(self, start, sizes, keep_detail)
+
+    monkeypatch.setattr(Ascent, "run", interrupted_on_the_second_batch)
+    stopped = cli("render", preset, "--out", tmp_path / "resumed")
+    assert stopped.exit_code == 130 and "run the same command again" in stopped.output
+    folder = tmp_path / "resumed" / "frames"
+    assert not (folder / "progressive.mp4").exists()
+    assert len(list((folder / ".studio" / "parts").rglob("*.pt"))) == 1
+
+    again = cli("render", preset, "--out", tmp_path / "resumed")
+    assert again.exit_code == 0 and "resumed: 1 parts reused" in again.output
+    assert calls == [2, 2, 2, 2]  # the first batch was not climbed again
+    for name in ("progressive.mp4", "progressive.png"):
+        assert (folder / name).read_bytes() == (tmp_path / "whole" / "frames" / name).read_bytes()
+    assert not list((folder / ".studio" / "parts").rglob("*.pt"))  # done: parts are cleared
+
+
+def test_a_changed_scene_never_reads_another_scenes_parts(cli, write, tmp_path, monkeypatch):
+    from studio.optimize.ascent import Ascent
+
+    preset = write("p.toml", PROGRESSIVE)
+    real_run, calls = Ascent.run, []
+
+    def interrupted(self, start, sizes, keep_detail=False):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_run(self, start, sizes, keep_detail)
+
+    monkeypatch.setattr(Ascent, "run", interrupted)
+    assert cli("render", preset, "--out", tmp_path).exit_code == 130
+    monkeypatch.setattr(Ascent, "run", real_run)
+    changed = cli("render", preset, "--out", tmp_path, "--set", "scenes.0.steps=2")
+    assert changed.exit_code == 0 and "resumed" not in changed.output

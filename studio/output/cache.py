@@ -51,3 +51,55 @@ def remember(folder: Path, scene_name: str, fingerprint: str, entry: dict, files
     write_json(_record_path(folder, scene_name), {
         "fingerprint": fingerprint, "entry": entry,
         "files": [str(f.relative_to(folder)) for f in files]})
+
+
+class PartCache:
+    """Finished parts of a scene (a batch of channels, a run of frames), so an interrupted scene
+    resumes from its last finished part instead of its start.
+
+    Parts are kept as exact tensors (not 8-bit pictures), under ``.studio/parts/<scene>/``, in a
+    folder named by the scene's fingerprint: a changed scene never reads another's parts. They
+    are removed when the scene completes (its record then stands for all of it).
+
+    Example:
+        >>> import tempfile, torch
+        >>> parts = PartCache(Path(tempfile.mkdtemp()), "grid", "f" * 64)
+        >>> parts.save("batch-0", {"images": torch.ones(1)})
+        >>> parts.load("batch-0")["images"]
+        tensor([1.])
+    """
+
+    def __init__(self, folder: Path, scene_name: str, fingerprint: str, enabled: bool = True):
+        self.root = folder / CACHE_FOLDER / "parts" / scene_name
+        self.folder = self.root / fingerprint[:16]
+        self.enabled = enabled
+        self.reused = 0
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
+
+    def load(self, key: str) -> dict | None:
+        if not self.enabled:
+            return None
+        import torch
+
+        try:
+            payload = torch.load(self._path(key), map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, EOFError, ValueError):
+            return None
+        self.reused += 1
+        return payload
+
+    def save(self, key: str, payload: dict) -> None:
+        import torch
+
+        from studio.output.files import atomic_path
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self._path(key)) as temporary:
+            torch.save(payload, temporary)
+
+    def clear(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -28,6 +28,7 @@ class SceneContext:
     index: int
     device: torch.device
     base: Path = field(default_factory=Path.cwd)
+    parts: object | None = None  # a PartCache where the renderer keeps finished parts (resume)
 
     @property
     def scene(self):

@@ -108,8 +108,19 @@ def climb_batches(context, model, objective_for, batches: list[list], start: tor
             values = [round(v, 6) for v in ascent.score(result).tolist()]
         return result, values, ascent.scores
 
+    def finished(batch):  # a batch an interrupted render already climbed
+        parts = context.parts
+        found = parts.load(f"climb:{list(batch)}:{sizes}") if parts is not None else None
+        if found is not None:
+            progress.update(settings.steps * len(sizes))
+            return found["images"].to(start.device), found["values"], found["curve"]
+        result, values, curve = climb(batch)
+        if parts is not None:
+            parts.save(f"climb:{list(batch)}:{sizes}", {"images": result.cpu(), "values": values, "curve": curve})
+        return result, values, curve
+
     for whole in batches:
-        for batch, (result, values, curve) in out_of_memory_retry(climb, whole, progress, climbs.splits):
+        for batch, (result, values, curve) in out_of_memory_retry(finished, whole, progress, climbs.splits):
             climbs.values += values
             climbs.images += [image.cpu() for image in result]
             climbs.curves.append(curve)
