@@ -46,6 +46,91 @@ def leading_comments(path: Path) -> str:
     return "".join(lines)
 
 
+KEY_LINE = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=")
+HEADER_LINE = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+
+
+def _inline_comment(line: str) -> str:
+    """The ``# ...`` ending a TOML line, outside strings ('' when none)."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return line[index:].rstrip()
+    return ""
+
+
+class _Tables:
+    """Follows ``[table]`` and ``[[array]]`` headers: the current table as a path with indices."""
+
+    def __init__(self):
+        self.path: tuple = ()
+        self.counts: dict[str, int] = {}
+
+    def enter(self, match) -> tuple:
+        brackets, name = match.groups()
+        if brackets == "[[":
+            self.counts[name] = self.counts.get(name, -1) + 1
+            self.path = (name, self.counts[name])
+        elif name.split(".")[0] in self.counts:  # a sub-table of the latest array element
+            head, *rest = name.split(".")
+            self.path = (head, self.counts[head], *rest)
+        else:
+            self.path = tuple(name.split("."))
+        return self.path
+
+
+def key_comments(path: Path) -> dict[tuple, tuple[list[str], str]]:
+    """Comments of a TOML file by the key or table they belong to: (lines above, inline)."""
+    if path.suffix.lower() != ".toml":
+        return {}
+    found, above, tables, in_header = {}, [], _Tables(), True
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            if not in_header:
+                above.append(stripped)
+            continue
+        in_header = in_header and not stripped
+        if not stripped:
+            above = []
+            continue
+        in_header = False
+        header, key = HEADER_LINE.match(line), KEY_LINE.match(line)
+        if header:
+            found[("table", tables.enter(header))] = (above, _inline_comment(line))
+        elif key:
+            found[(tables.path, key.group(1))] = (above, _inline_comment(line))
+        above = []
+    return found
+
+
+def with_comments(text: str, comments: dict) -> str:
+    """Put the base's comments back beside the same keys and tables of the remixed TOML."""
+    if not comments:
+        return text
+    out, tables, depth = [], _Tables(), 0
+    for line in text.splitlines():
+        header, key = HEADER_LINE.match(line), KEY_LINE.match(line)
+        found = None
+        if depth == 0 and header and line.lstrip().startswith("["):
+            found = comments.get(("table", tables.enter(header)))
+        elif depth == 0 and key:
+            found = comments.get((tables.path, key.group(1)))
+        if found:
+            above, inline = found
+            out.extend(above)
+            single_line = line.count('"""') != 1 and line.count("[") == line.count("]")
+            line = f"{line}  {inline}" if inline and single_line else line
+        depth += line.count('"""') % 2 if depth == 0 else -(line.count('"""') % 2)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def split_values(text: str) -> list[str]:
     """Split ``a,b,[c,d]`` at top-level commas (not inside brackets or quotes)."""
     parts, depth, quote, current = [], 0, None, ""
@@ -106,7 +191,7 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
         target = output if not suffix else output.with_name(f"{output.stem}-{'-'.join(suffix)}{output.suffix}")
         header = leading_comments(sources[0]) + "# remixed by studio from " + ", ".join(
             str(s) for s in sources) + "\n"
-        written.append((target, header + dumps(preset)))
+        written.append((target, header + with_comments(dumps(preset), key_comments(sources[0]))))
     for target, text in written:
         write_text(target, text)
     return [target for target, _ in written]

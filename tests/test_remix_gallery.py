@@ -76,3 +76,39 @@ def test_gallery_renders_writes_a_page_and_skips_fresh_presets(cli, write, tmp_p
     write("p/tiny.toml", TINY_FEATURE_MAPS.replace("channels = 4", "channels = 3"))
     third = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
     assert "rendered" in third.output
+
+
+COMMENTED = """# A base that explains itself.
+
+[preset]
+name = "commented"
+seed = 3  # the seed we like
+[model]
+# offline weights
+name = "efficientnet_lite0"
+
+# the maps first
+[[scenes]]
+kind = "feature-maps"
+size = [64, 48]  # small
+layers = ["blocks.1"]
+[[scenes]]
+kind = "saliency"
+# explain the cat
+target = 285
+"""
+
+
+def test_remix_keeps_the_comments_beside_their_keys(cli, write, tmp_path):
+    base = write("base.toml", COMMENTED)
+    result = cli("remix", base, "--set", "scenes.1.samples=4", "-o", tmp_path / "new.toml")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "new.toml").read_text()
+    assert text.startswith("# A base that explains itself.\n")
+    assert 'seed = 3  # the seed we like' in text
+    assert '# offline weights\nname = "efficientnet_lite0"' in text
+    assert '# the maps first\n[[scenes]]\nkind = "feature-maps"' in text
+    assert 'size = [64, 48]  # small' in text  # short arrays on one line, as people write them
+    assert '# explain the cat\ntarget = 285\nsamples = 4' in text
+    remixed = load_preset(tmp_path / "new.toml")
+    assert remixed.name == "commented-remix" and remixed.scenes[1].samples == 4

@@ -6,6 +6,8 @@ preset names the file that holds the bad key, or ``--set`` when an override put 
 
 from __future__ import annotations
 
+import re
+
 import copy
 import dataclasses
 import tomllib
@@ -250,9 +252,28 @@ def load_preset(path: str | Path, overrides: list[str] = (),
     return validate(document)
 
 
+SHORT_ARRAY = re.compile(r"\[\n((?:[ ]+[^\[\]\n]+,\n)+)[ ]*\]")
+
+
+def _one_line_arrays(text: str, width: int = 80) -> str:
+    """tomli_w writes every array one item a line; short ones read better on one line, as
+    people write them (``size = [64, 48]``). Innermost first, so nested pairs collapse too."""
+    def collapse(match):
+        items = [item.strip().rstrip(",") for item in match.group(1).splitlines()]
+        joined = "[" + ", ".join(items) + "]"
+        return joined if len(joined) <= width else match.group(0)
+
+    while True:
+        collapsed = SHORT_ARRAY.sub(collapse, text)
+        if collapsed == text:
+            return text
+        text = collapsed
+
+
 def dumps(preset_or_data: Preset | dict) -> str:
+    """Tidy TOML of a preset: tables in the contract's order, short arrays on one line."""
     data = preset_or_data.resolved if isinstance(preset_or_data, Preset) else preset_or_data
-    return tomli_w.dumps(ordered(data))
+    return _one_line_arrays(tomli_w.dumps(ordered(data)))
 
 
 def loads(text: str, source: str = "<text>") -> Preset:
