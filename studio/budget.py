@@ -1,7 +1,7 @@
 """Memory: estimated before a scene renders, so a preset that cannot fit on the CPU is refused
 up front with the estimate named; on a GPU an out-of-memory error halves the batch instead.
 
-The estimate is measured, not guessed: one forward pass of a small probe image records the bytes
+The estimate is measured, not guessed: one forward pass of a probe image (at most 256² pixels) records the bytes
 of every module's output up to the layers a scene needs, then scales with pixels and batch. A
 forward + backward pass peaks at about that sum (PyTorch frees what the backward no longer
 needs): on this CPU the measured peak RSS of fwd+bwd was 58-80% of the estimate for
@@ -18,7 +18,7 @@ import torch
 from studio.errors import PresetError
 from studio.models.layers import LayerTap
 
-PROBE_SIDE = 64
+PROBE_SIDE = 256
 BACKWARD_FACTOR = 1.0
 GIB = 1024 ** 3
 LIMIT_VARIABLE = "STUDIO_MEMORY_LIMIT_GB"  # set by `studio render --memory-limit GB`
@@ -36,18 +36,27 @@ class Workload:
     what: str = "one step"
 
 
-_MEASURED: dict[tuple[int, tuple[str, ...]], float] = {}
+_MEASURED: dict[tuple, float] = {}
 
 
-def _bytes_per_pixel(model, paths: tuple[str, ...]) -> float:
-    """Bytes of every module output, per input pixel, for one image (probe at 64×64)."""
-    key = (id(model.module), paths)
+def probe_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The workload's own size, or one of ``PROBE_SIDE``² pixels with its aspect when larger
+    (small enough to measure in an instant, large enough for any network's smallest input)."""
+    height, width = size
+    ratio = min(1.0, (PROBE_SIDE * PROBE_SIDE / (height * width)) ** 0.5)
+    return max(1, round(height * ratio)), max(1, round(width * ratio))
+
+
+def _bytes_per_pixel(model, paths: tuple[str, ...], size: tuple[int, int]) -> float:
+    """Bytes of every module output, per input pixel, for one image of about ``size``."""
+    probe = probe_size(size)
+    key = (id(model.module), paths, probe)
     if key not in _MEASURED:
-        _MEASURED[key] = _measure(model, paths)
+        _MEASURED[key] = _measure(model, paths, probe)
     return _MEASURED[key]
 
 
-def _measure(model, paths: tuple[str, ...]) -> float:
+def _measure(model, paths: tuple[str, ...], probe: tuple[int, int]) -> float:
     module = model.module
     total = 0
 
@@ -60,11 +69,13 @@ def _measure(model, paths: tuple[str, ...]) -> float:
     handles = [m.register_forward_hook(hook) for m in leaves]
     try:
         with torch.no_grad():
-            LayerTap(model, list(paths))(torch.zeros(1, 3, PROBE_SIDE, PROBE_SIDE, device=model.device))
+            LayerTap(model, list(paths))(torch.zeros(1, 3, *probe, device=model.device))
+    except RuntimeError:  # too small for this network: the scene's own size check says so
+        return 0.0
     finally:
         for handle in handles:
             handle.remove()
-    return total / (PROBE_SIDE * PROBE_SIDE)
+    return total / (probe[0] * probe[1])
 
 
 def estimate_bytes(model, workload: Workload) -> int:
@@ -72,7 +83,7 @@ def estimate_bytes(model, workload: Workload) -> int:
     images and the weights)."""
     height, width = workload.size
     pixels = height * width * workload.batch
-    activations = _bytes_per_pixel(model, tuple(workload.paths)) * pixels
+    activations = _bytes_per_pixel(model, tuple(workload.paths), workload.size) * pixels
     factor = BACKWARD_FACTOR if workload.backward else 1.0
     weights = sum(p.numel() * p.element_size() for p in model.module.parameters())
     return int(activations * factor + pixels * 3 * 4 * (4 if workload.backward else 1) + weights)
