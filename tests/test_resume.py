@@ -131,3 +131,48 @@ def test_a_changed_scene_never_reads_another_scenes_parts(cli, write, tmp_path, 
     monkeypatch.setattr(Ascent, "run", real_run)
     changed = cli("render", preset, "--out", tmp_path, "--set", "scenes.0.steps=2")
     assert changed.exit_code == 0 and "resumed" not in changed.output
+
+
+TRAINING = """
+[preset]
+name = "training"
+seed = 4
+[output]
+fps = 4
+[[scenes]]
+kind = "train"
+dataset = "faces"
+per_class = 20
+epochs = 20
+snapshot_every = 5
+[scenes.corruption]
+label_noise = 0.2
+"""
+
+
+def test_an_interrupted_training_goes_on_from_its_last_snapshot(cli, write, tmp_path, monkeypatch):
+    import studio.scenes.train as train_scene
+
+    preset = write("t.toml", TRAINING)
+    assert cli("render", preset, "--out", tmp_path / "whole", "-q").exit_code == 0
+    real_train, epochs_run = train_scene.train, []
+
+    def stopped_in_epoch_13(net, data, truth, scene, generator, device, on_epoch, **kwargs):
+        def counting(n):
+            epochs_run.append(n)
+            if sum(epochs_run) == 13:
+                raise KeyboardInterrupt
+            on_epoch(n)
+        return real_train(net, data, truth, scene, generator, device, counting, **kwargs)
+
+    monkeypatch.setattr(train_scene, "train", stopped_in_epoch_13)
+    assert cli("render", preset, "--out", tmp_path / "resumed").exit_code == 130
+    monkeypatch.setattr(train_scene, "train", real_train)
+    again = cli("render", preset, "--out", tmp_path / "resumed")
+    assert again.exit_code == 0 and "resumed: 1 parts reused" in again.output
+    whole, resumed = tmp_path / "whole" / "training", tmp_path / "resumed" / "training"
+    for name in ("train.mp4", "train.png"):
+        assert (whole / name).read_bytes() == (resumed / name).read_bytes()
+    logs = [json.loads((folder / "log.json").read_text())["scenes"]["train"] for folder in (whole, resumed)]
+    for key in ("loss", "accuracy", "clean_accuracy"):
+        assert logs[0][key] == logs[1][key]

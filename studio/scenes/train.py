@@ -95,8 +95,11 @@ class Scene:
     def render(self, progress):
         scene = self.context.scene
         generator = self.context.generator("batches")
+        parts = self.context.parts
+        key = "training"
         history, states = train(self.net, self.data, self.truth, scene, generator, self.context.device,
-                                progress.update)
+                                progress.update, checkpoint=(lambda state: parts.save(key, state)) if parts else None,
+                                resume=parts.load(key) if parts else None)
         final = None
         for epoch in self.snapshots:
             self.net.load_state_dict(states[epoch])

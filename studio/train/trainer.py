@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,8 +39,14 @@ class History:
 
 
 def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: torch.Generator,
-          device: torch.device, on_epoch: Callable[[int], None] = lambda e: None):
+          device: torch.device, on_epoch: Callable[[int], None] = lambda e: None,
+          checkpoint: Callable[[dict], None] | None = None, resume: dict | None = None):
     """Train ``net`` on ``data`` under ``scene.loss_schedule``.
+
+    Args:
+        checkpoint: called at every snapshot epoch with everything needed to go on from there
+            (weights, optimiser, generator state, history, snapshots).
+        resume: such a checkpoint: training goes on from its epoch, exactly as if never stopped.
 
     Returns:
         (History, {epoch: state_dict} at the snapshot epochs).
@@ -52,8 +59,16 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: 
     wanted = set(snapshot_epochs(scene.epochs, scene.snapshot_every))
     snapshots = {0: copy.deepcopy(net.state_dict())}
     history = History()
+    first = 0
+    if resume is not None:
+        net.load_state_dict(resume["net"])
+        optimiser.load_state_dict(resume["optimiser"])
+        generator.set_state(resume["generator"])
+        history = History(**resume["history"])
+        snapshots, first = resume["snapshots"], resume["epoch"]
+        on_epoch(first)
     count = len(labels)
-    for epoch in range(scene.epochs):
+    for epoch in range(first, scene.epochs):
         for group in optimiser.param_groups:
             group["lr"] = lr.at(epoch / max(scene.epochs - 1, 1))
         net.train()
@@ -81,5 +96,9 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: 
         history.clean_accuracy.append(round(float((predicted == truth).float().mean()), 6))
         if epoch + 1 in wanted:
             snapshots[epoch + 1] = copy.deepcopy(net.state_dict())
+            if checkpoint is not None and epoch + 1 < scene.epochs:
+                checkpoint({"net": net.state_dict(), "optimiser": optimiser.state_dict(),
+                            "generator": generator.get_state(), "history": dataclasses.asdict(history),
+                            "snapshots": snapshots, "epoch": epoch + 1})
         on_epoch(1)
     return history, snapshots
