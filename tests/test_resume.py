@@ -176,3 +176,44 @@ def test_an_interrupted_training_goes_on_from_its_last_snapshot(cli, write, tmp_
     logs = [json.loads((folder / "log.json").read_text())["scenes"]["train"] for folder in (whole, resumed)]
     for key in ("loss", "accuracy", "clean_accuracy"):
         assert logs[0][key] == logs[1][key]
+
+
+INVERSION = """
+[preset]
+name = "inverting"
+seed = 6
+[model]
+name = "efficientnet_lite0"
+[[scenes]]
+kind = "inversion"
+input = "builtin:coffee"
+size = [48, 32]
+layers = ["blocks.1", "blocks.2"]
+steps = 40
+jitter = 2
+"""
+
+
+def test_an_interrupted_descent_goes_on_from_its_checkpoint(cli, write, tmp_path, monkeypatch):
+    from studio.optimize.match import Descent
+
+    preset = write("i.toml", INVERSION)
+    assert cli("render", preset, "--out", tmp_path / "whole", "-q").exit_code == 0
+    real_losses, calls = Descent.losses, []
+
+    def stopped_at_step_30(self, images):
+        calls.append(1)
+        if len(calls) == 31:  # the initial losses, then steps 1..30
+            raise KeyboardInterrupt
+        return real_losses(self, images)
+
+    monkeypatch.setattr(Descent, "losses", stopped_at_step_30)
+    assert cli("render", preset, "--out", tmp_path / "resumed").exit_code == 130
+    monkeypatch.setattr(Descent, "losses", real_losses)
+    again = cli("render", preset, "--out", tmp_path / "resumed")
+    assert again.exit_code == 0 and "resumed:" in again.output
+    whole, resumed = tmp_path / "whole" / "inverting", tmp_path / "resumed" / "inverting"
+    for name in ("inversion.mp4", "inversion.png", "inversion/blocks.2.png"):
+        assert (whole / name).read_bytes() == (resumed / name).read_bytes(), name
+    logs = [json.loads((folder / "log.json").read_text())["scenes"]["inversion"] for folder in (whole, resumed)]
+    assert logs[0]["loss"] == logs[1]["loss"]

@@ -122,20 +122,37 @@ class Descent:
         found["total"] = total
         return found
 
-    def run(self, start: torch.Tensor, every: int = 0) -> Iterator[tuple[int, torch.Tensor]]:
+    def run(self, start: torch.Tensor, every: int = 0, checkpoint: Callable[[dict], None] | None = None,
+            resume: dict | None = None) -> Iterator[tuple[int, torch.Tensor]]:
         """Descend from ``start`` (B, 3, H, W) in [0, 1].
 
+        Args:
+            every: yield the images every this many steps (0: only at the end).
+            checkpoint: called at each of those yields with everything needed to go on from
+                there (the parameterisation, Adam's state, the generator, the curves).
+            resume: such a checkpoint: the descent goes on from its step exactly as if never
+                stopped (only later yields are made).
+
         Yields:
-            (steps done, images) every ``every`` steps (0: never) and after the last step; the
-            last yield is the result.
+            (steps done, images) every ``every`` steps and after the last step; the last yield
+            is the result.
         """
         settings = self.settings
         self.initial = self._values(start)
         param = make_param(settings.param, start)
         optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start)
+        first = 0
+        if resume is not None:
+            with torch.no_grad():
+                for tensor, saved in zip(param.parameters(), resume["parameters"]):
+                    tensor.copy_(saved.to(tensor.device))
+            optimizer.load_state_dict(resume["optimizer"])
+            self.generator.set_state(resume["generator"])
+            self.curves, first = resume["curves"], resume["step"]
+            self.on_step(first)
         pending: list[dict[str, torch.Tensor]] = []
         check_every = 1 if start.device.type == "cpu" else 16
-        for step in range(settings.steps):
+        for step in range(first, settings.steps):
             for group in optimizer.param_groups:
                 group["lr"] = settings.lr.at(step / max(settings.steps - 1, 1))
             found = self.losses(settings.robustness(param.image(), self.generator))
@@ -144,10 +161,15 @@ class Descent:
             optimizer.zero_grad(set_to_none=True)
             param.after_step()
             pending.append({name: value.detach().mean() for name, value in found.items()})
-            if len(pending) == check_every or step == settings.steps - 1:
+            snapshot = (every and (step + 1) % every == 0) or step == settings.steps - 1
+            if len(pending) == check_every or snapshot:
                 self._flush(pending, step + 1 - len(pending))
             self.on_step(1)
-            if (every and (step + 1) % every == 0) or step == settings.steps - 1:
+            if snapshot and checkpoint is not None and step < settings.steps - 1:
+                checkpoint({"parameters": [t.detach().cpu() for t in param.parameters()],
+                            "optimizer": optimizer.state_dict(), "generator": self.generator.get_state(),
+                            "curves": self.curves, "step": step + 1})
+            if snapshot:
                 with torch.no_grad():
                     images = param.image().detach()
                 if step == settings.steps - 1:

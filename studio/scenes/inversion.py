@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import torch
 
-from studio.frames import Frame, Record, Still
+from studio.frames import Record, Still
 from studio.models import LayerTap
 from studio.optimize import check_smallest_size
 from studio.optimize.match import feature_distance
 from studio.optimize.objectives import stacked
 from studio.scenes.base import SceneContext, layer_label
-from studio.scenes.matching import descent, frame_every, sheet
+from studio.scenes.matching import descend, descent, frame_every, sheet
 
 
 class Scene:
@@ -42,10 +42,9 @@ class Scene:
         run = descent(self.context, self.model, {"features": features}, progress, tv_weight=scene.tv_weight)
         labels = ["photo"] + [layer_label(self.model, p) for p in self.paths]
         title = f"Inverting {scene.input} from {self.model.name}'s layers"
-        images = None
-        for step, images in run.run(self.start.expand(len(self.paths), -1, -1, -1),
-                                    frame_every(scene.steps)):
-            yield Frame(sheet([self.photo], images, labels, f"{title}: step {step}/{scene.steps}"))
+        images = yield from descend(
+            self.context, run, self.start.expand(len(self.paths), -1, -1, -1), frame_every(scene.steps),
+            lambda step, images: sheet([self.photo], images, labels, f"{title}: step {step}/{scene.steps}"))
         final = run.final["features"]
         yield Still(sheet([self.photo], images, ["photo"] + [f"{label}: {loss:.3f}" for label, loss
                                                              in zip(labels[1:], final)], title))

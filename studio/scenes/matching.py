@@ -12,6 +12,7 @@ from studio.optimize.match import Descent
 from studio.scenes.optimizing import contact_sheet
 
 VIDEO_FRAMES = 96  # frames of an optimisation video, whatever the step count
+CHECKPOINT_FRAMES = 8  # an interrupted descent resumes from at most this many frames back
 # Gatys et al.'s choice on VGG; on other networks the first stages (texture lives early)
 STYLE_LAYERS_VGG = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER_VGG = "relu4_2"
@@ -47,6 +48,41 @@ def content_layer(context, model) -> str:
 def descent(context, model, terms, progress, **kwargs) -> Descent:
     settings = AscentSettings.from_scene(context.scene)
     return Descent(model, terms, settings, context.generator("descent"), on_step=progress.update, **kwargs)
+
+
+def descend(context, run: Descent, start: torch.Tensor, every: int, frame=None):
+    """Run a descent, yielding a Frame of ``frame(step, images)`` every ``every`` steps, and
+    return the final images (``images = yield from descend(...)``).
+
+    Resumable: every ``CHECKPOINT_FRAMES`` frames the descent's state goes into the scene's
+    parts, and each frame too; after an interruption the frames are replayed and the descent
+    goes on from its checkpoint, to the same pixels as an uninterrupted render.
+    """
+    from studio.frames import Frame
+    from studio.output.images import to_uint8
+
+    parts = context.parts
+    state = parts.load("descent") if parts is not None else None
+    replay = []
+    if state is not None and frame is not None:
+        replay = [parts.load(f"frame:{step}") for step in range(every, state["step"] + 1, every)]
+        if any(item is None for item in replay):
+            state, replay = None, []
+    for item in replay:
+        yield Frame(item["frame"].permute(2, 0, 1).float() / 255)
+
+    def checkpoint(snapshot):
+        if snapshot["step"] % (every * CHECKPOINT_FRAMES) == 0:
+            parts.save("descent", snapshot)
+
+    images = None
+    for step, images in run.run(start, every, checkpoint if parts is not None else None, state):
+        if frame is not None:
+            picture = frame(step, images)
+            if parts is not None:
+                parts.save(f"frame:{step}", {"frame": torch.from_numpy(to_uint8(picture))})
+            yield Frame(picture)
+    return images
 
 
 def frame_every(steps: int) -> int:

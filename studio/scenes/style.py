@@ -11,12 +11,12 @@ from __future__ import annotations
 import torch
 
 from studio.errors import PresetError
-from studio.frames import Frame, Record, Still
+from studio.frames import Record, Still
 from studio.models import LayerTap
 from studio.optimize import check_smallest_size
 from studio.optimize.match import feature_distance
 from studio.scenes.base import SceneContext
-from studio.scenes.matching import content_layer, descent, frame_every, sheet, style_layers
+from studio.scenes.matching import content_layer, descend, descent, frame_every, sheet, style_layers
 from studio.scenes.texture import style_loss
 
 
@@ -49,9 +49,8 @@ class Scene:
         run = descent(self.context, self.model, terms, progress, weights={"style": scene.style_weight})
         labels = ["content", "style", "result"]
         title = f"{scene.input} in the style of {scene.style} ({self.model.name}, style weight {scene.style_weight:g})"
-        images = None
-        for _, images in run.run(self.content, frame_every(scene.steps)):
-            yield Frame(images[0].cpu())
+        images = yield from descend(self.context, run, self.content, frame_every(scene.steps),
+                                    lambda _, images: images[0].cpu())
         yield Still(images[0].cpu())
         yield Still(sheet([self.content, self.style], images, labels, title), name="comparison")
         yield Record("style_layers", self.paths)

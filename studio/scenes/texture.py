@@ -15,7 +15,7 @@ from studio.optimize import check_smallest_size
 from studio.optimize.match import gram, gram_distance
 from studio.optimize.objectives import weighted
 from studio.scenes.base import SceneContext
-from studio.scenes.matching import descent, sheet, style_layers
+from studio.scenes.matching import descend, descent, frame_every, sheet, style_layers
 from studio.scenes.optimizing import working_size
 
 
@@ -47,9 +47,7 @@ class Scene:
         scene = self.context.scene
         run = descent(self.context, self.model, {"style": style_loss(self.model, self.paths, self.sample)},
                       progress)
-        images = None
-        for _, images in run.run(self.start):
-            pass
+        images = yield from descend(self.context, run, self.start, frame_every(scene.steps))
         yield Still(images[0].cpu())
         yield Still(sheet([self.sample], images, ["sample", f"synthesised, loss {run.final['style'][0]:.3f}"],
                           f"Texture of {self.sample_name} from {self.model.name}: {', '.join(self.names)}"),
