@@ -93,8 +93,10 @@ def page(entries: list[GalleryEntry], out: Path) -> str:
                 src = html.escape(f"{preset.name}/{scene['video']['file']}")
                 media.append(f'<video src="{src}" muted loop autoplay playsinline controls preload="metadata" '
                              f'title="{html.escape(name)}"></video>')
-            for still in scene.get("stills", [])[-1:]:  # the scene's main still is written last
-                src = html.escape(f"{preset.name}/{still['file']}")
+            stills = [still["file"] for still in scene.get("stills", [])]
+            main = [file for file in stills if "/" not in file] or stills[-1:]  # <scene>.png
+            for file in main[:1]:
+                src = html.escape(f"{preset.name}/{file}")
                 media.append(f'<a href="{src}"><img src="{src}" loading="lazy" alt="{html.escape(name)}"></a>')
         toml_text = html.escape(dumps(preset))
         sections.append(
