@@ -17,25 +17,31 @@ from studio.optimize.param import resize
 from studio.scenes.base import SceneContext, layer_label
 
 TILE = 96            # patches are shown at least this large
-MAX_TILE = 192       # and at most this large
+MAX_TILE = 192       # and at most this large (aspect kept: a field cut by the edge is narrower)
 OVERLAP = 0.5        # a patch may overlap an already chosen one of the same image this much
 
 
-def crop(image: torch.Tensor, top: int, left: int, height: int, width: int) -> torch.Tensor:
-    """A (3, height, width) window of ``image`` that may reach past its edges (shown in the
-    background colour, so a patch shows where the unit looked beyond the picture).
+def crop(image: torch.Tensor, top: int, left: int, bottom: int, right: int) -> torch.Tensor:
+    """The part of ``image`` (3, H, W) inside a box that may reach past its edges: what the unit
+    actually sees of the picture.
 
     Example:
-        >>> crop(torch.ones(3, 4, 4), -1, -1, 3, 3)[0, 0]
-        tensor([0.0627, 0.0627, 0.0627])
+        >>> crop(torch.ones(3, 4, 4), -1, -1, 2, 3).shape
+        torch.Size([3, 2, 3])
     """
     _, rows, columns = image.shape
-    canvas = (torch.tensor(BACKGROUND, dtype=image.dtype) / 255).view(3, 1, 1).repeat(1, height, width)
-    y0, y1 = max(0, top), min(rows, top + height)
-    x0, x1 = max(0, left), min(columns, left + width)
-    if y1 > y0 and x1 > x0:
-        canvas[:, y0 - top:y1 - top, x0 - left:x1 - left] = image[:, y0:y1, x0:x1]
-    return canvas
+    return image[:, max(0, top):min(rows, bottom), max(0, left):min(columns, right)]
+
+
+def fit_tile(patch: torch.Tensor, side: int) -> torch.Tensor:
+    """``patch`` scaled to fit a ``side``² tile, aspect kept, centred on the background colour."""
+    height, width = patch.shape[-2:]
+    scale = side / max(height, width)
+    inner = resize(patch[None], max(1, round(height * scale)), max(1, round(width * scale)))[0]
+    tile = (torch.tensor(BACKGROUND, dtype=patch.dtype) / 255).view(3, 1, 1).repeat(1, side, side)
+    top, left = (side - inner.shape[-2]) // 2, (side - inner.shape[-1]) // 2
+    tile[:, top:top + inner.shape[-2], left:left + inner.shape[-1]] = inner
+    return tile
 
 
 def overlap(a: tuple[int, int], b: tuple[int, int], size: tuple[int, int]) -> float:
@@ -83,13 +89,16 @@ class Scene:
                 item = self.images[number]
                 y_field, x_field = fields[tuple(item.image.shape[-2:])]
                 (top, bottom), (left, right) = y_field.box(y), x_field.box(x)
-                tiles.append(crop(item.image, top, left, bottom - top, right - left))
+                tiles.append(crop(item.image, top, left, bottom, right))
                 labels.append(f"{channel}: {value:.2f}")
                 table.append({"channel": channel, "image": item.label, "activation": round(value, 6),
                               "unit": [y, x], "box": [left, top, right, bottom]})
-        side = tiles[0].shape[-1]
-        tile = min(MAX_TILE, max(TILE, side))
-        grid = torch.stack([resize(t[None], tile, tile)[0] for t in tiles])
+            for _ in range(scene.top - len(picked)):  # a small set: keep the rows aligned
+                tiles.append(torch.zeros(3, 0, 0))
+                labels.append("")
+        side = min(MAX_TILE, max(TILE, max(t.shape[-1] for t in tiles)))
+        blank = (torch.tensor(BACKGROUND, dtype=torch.float32) / 255).view(3, 1, 1).expand(3, side, side)
+        grid = torch.stack([fit_tile(t, side) if t.numel() else blank for t in tiles])
         y_field, x_field = next(iter(fields.values()))
         title = (f"{layer_label(self.model, self.path)}: top {scene.top} patches per channel over "
                  f"{len(self.images)} images (receptive field {y_field.size}x{x_field.size} px)")
