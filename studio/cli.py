@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -49,31 +50,18 @@ def _load_all(presets, overrides, fixed):
 @click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
 @click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB",
               help="memory a scene may plan to use (default: what the machine has free)")
+@click.option("--raise-limits", type=click.IntRange(min=1), metavar="N",
+              help="multiply the preset ceilings (px per side, steps, frames, channels...) by N")
 @click.option("--no-resume", "--force", "no_resume", is_flag=True,
               help="render every scene again, even those already rendered and unchanged")
-def render(presets, out, device, overrides, quiet, draft, memory_limit, no_resume):
+def render(presets, out, device, overrides, quiet, draft, memory_limit, raise_limits, no_resume):
     """Render PRESET files into OUT/<preset name>/."""
     interrupt_on_sigterm()
     from studio.budget import LIMIT_VARIABLE
+    from studio.preset.limits import FACTOR_VARIABLE
 
-    earlier_limit = os.environ.get(LIMIT_VARIABLE)
-    if memory_limit:
-        os.environ[LIMIT_VARIABLE] = str(memory_limit)
-    try:
-        from studio.preset.draft import make_draft
-        from studio.render import render_preset
-
-        loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
-        if draft:
-            loaded = [make_draft(preset) for preset in loaded]
-        results = [render_preset(preset, out, quiet, resume=not no_resume) for preset in loaded]
-    except (StudioError, KeyboardInterrupt) as error:
-        fail(error)
-    finally:
-        if earlier_limit is None:
-            os.environ.pop(LIMIT_VARIABLE, None)
-        else:
-            os.environ[LIMIT_VARIABLE] = earlier_limit
+    with environment({LIMIT_VARIABLE: memory_limit, FACTOR_VARIABLE: raise_limits}):
+        results = _render_all(presets, out, device, overrides, quiet, draft, no_resume)
     if not quiet:
         for result in results:
             click.echo(f"\n{result.preset}  ({result.device})  -> {result.folder}")
@@ -85,6 +73,36 @@ def render(presets, out, device, overrides, quiet, draft, memory_limit, no_resum
                 shown = ", ".join(files[:4]) + (f", +{len(files) - 4} more" if len(files) > 4 else "")
                 resumed = f"  (resumed: {result.resumed[scene]} parts reused)" if scene in result.resumed else ""
                 click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}{resumed}")
+
+
+def _render_all(presets, out, device, overrides, quiet, draft, no_resume):
+    try:
+        from studio.preset.draft import make_draft
+        from studio.render import render_preset
+
+        loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
+        if draft:
+            loaded = [make_draft(preset) for preset in loaded]
+        return [render_preset(preset, out, quiet, resume=not no_resume) for preset in loaded]
+    except (StudioError, KeyboardInterrupt) as error:
+        fail(error)
+
+
+@contextlib.contextmanager
+def environment(values: dict):
+    """Set environment variables (those not None) for the duration, then restore them."""
+    earlier = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    try:
+        yield
+    finally:
+        for name, value in earlier.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def interrupt_on_sigterm() -> None:
@@ -106,12 +124,17 @@ def render_main():
 @main.command()
 @click.argument("presets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def validate(presets, overrides):
+@click.option("--raise-limits", type=click.IntRange(min=1), metavar="N",
+              help="multiply the preset ceilings by N (as `render --raise-limits`)")
+def validate(presets, overrides, raise_limits):
     """Check PRESET files without rendering (exit 2 on the first invalid one)."""
+    from studio.preset.limits import FACTOR_VARIABLE
+
     try:
-        for preset in _load_all(presets, overrides, None):
-            kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
-            click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
+        with environment({FACTOR_VARIABLE: raise_limits}):
+            for preset in _load_all(presets, overrides, None):
+                kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
+                click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
     except StudioError as error:
         fail(error)
 

@@ -110,3 +110,15 @@ def test_an_out_of_memory_that_cannot_be_split_is_one_message(cli, write, tmp_pa
     assert result.exit_code == 1
     assert "out of memory" in result.output and "Traceback" not in result.output
     assert not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_preset_ceilings_are_named_and_can_be_raised_by_flag(cli, write, tmp_path):
+    path = write("wide.toml", MAXIMIZE.format(side=64).replace("size = [64, 64]", "size = [6000, 64]"))
+    refused = cli("validate", path)
+    assert refused.exit_code == 2
+    assert "over the limit (4096 px per side; raise it with --raise-limits N)" in refused.output
+    assert cli("validate", path, "--raise-limits", "2").exit_code == 0
+    assert cli("validate", path).exit_code == 2  # the flag lasts one command
+    steps = write("steps.toml", MAXIMIZE.format(side=64).replace("steps = 2", "steps = 25000"))
+    assert "at most 20000" in cli("validate", steps, "--raise-limits", "2").output
+    assert cli("validate", steps, "--raise-limits", "3").exit_code == 0

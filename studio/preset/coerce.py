@@ -15,6 +15,7 @@ import typing
 from typing import Any, Literal, Union
 
 from studio.errors import PresetError, did_you_mean
+from studio.preset import limits
 
 
 class Problem(Exception):
@@ -146,10 +147,14 @@ def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str) -> None:
             raise Problem(key, "too small", expect or f"at least {meta['min']}", number)
         if "below" in meta and number >= meta["below"]:
             raise Problem(key, "out of range", expect or f"less than {meta['below']}", number)
-        if "max" in meta and number > meta["max"]:
+        ceiling = meta.get("max")
+        if ceiling is not None and "limit" in meta:
+            ceiling *= limits.factor()
+        if ceiling is not None and number > ceiling:
             limit = meta.get("limit")
-            problem = f"over the limit{f' ({limit})' if limit else ''}"
-            raise Problem(key, problem, expect or f"at most {meta['max']}", number)
+            problem = f"over the limit{f' ({limit}; raise it with --raise-limits N)' if limit else ''}"
+            raise Problem(key, problem, expect if expect and ceiling == meta["max"] else f"at most {ceiling}",
+                          number)
     if "pattern" in meta and isinstance(value, str) and not re.fullmatch(meta["pattern"], value):
         raise Problem(key, "badly formed", meta.get("expect", f"text matching {meta['pattern']}"), value)
 

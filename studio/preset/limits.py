@@ -1,4 +1,18 @@
-"""Ceilings that keep one preset from exhausting the machine. Refused at validation, by name."""
+"""Ceilings that keep one preset from exhausting the machine. Refused at validation, by name;
+`--raise-limits N` multiplies them all by N for a render that really means it."""
+
+import os
+
+FACTOR_VARIABLE = "STUDIO_LIMITS_FACTOR"
+
+
+def factor() -> int:
+    """How many times the ceilings below are raised (`--raise-limits`); 1 by default."""
+    try:
+        return max(1, int(os.environ.get(FACTOR_VARIABLE, "1")))
+    except ValueError:
+        return 1
+
 
 MAX_SIDE = 4096          # pixels per side of a working image
 MAX_STEPS = 10_000       # optimisation steps per octave

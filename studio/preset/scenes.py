@@ -65,7 +65,7 @@ def check_channels(channels, key: str = "channels") -> None:
             start, stop = map(int, channels.split(":"))
             if stop <= start:
                 raise Problem(key, "empty range", '"a:b" with b greater than a', channels)
-            if stop - start > limits.MAX_CHANNELS:
+            if stop - start > limits.MAX_CHANNELS * limits.factor():
                 raise Problem(key, f"over the limit of {limits.MAX_CHANNELS} channels",
                               f"at most {limits.MAX_CHANNELS} channels", channels)
     elif isinstance(channels, tuple):
@@ -73,7 +73,7 @@ def check_channels(channels, key: str = "channels") -> None:
             raise Problem(key, "empty", "at least one channel", [])
         if any(c < 0 for c in channels):
             raise Problem(key, "negative channel", "channel indices of 0 or more", list(channels))
-        if len(channels) > limits.MAX_CHANNELS:
+        if len(channels) > limits.MAX_CHANNELS * limits.factor():
             raise Problem(key, f"over the limit of {limits.MAX_CHANNELS} channels",
                           f"at most {limits.MAX_CHANNELS} channels", f"{len(channels)} channels")
     elif isinstance(channels, int) and channels < 0:
@@ -242,7 +242,7 @@ class TrainScene(SceneBase):
             raise Problem("snapshot_every", "longer than the training", f"at most `epochs` ({self.epochs})",
                           self.snapshot_every)
         frames = self.epochs // self.snapshot_every + 1
-        if frames > limits.MAX_FRAMES:
+        if frames > limits.MAX_FRAMES * limits.factor():
             raise Problem("snapshot_every", f"over the limit of {limits.MAX_FRAMES} frames",
                           f"epochs / snapshot_every at most {limits.MAX_FRAMES}", f"{frames} frames")
 
