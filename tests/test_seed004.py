@@ -317,3 +317,15 @@ def test_bad_seed004_scenes_are_one_clear_message(cli, write, tmp_path, scene, m
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_an_image_set_with_a_broken_file_is_one_clear_message(cli, write, tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(folder / "red.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    path = write("set.toml", PRESET + f'[[scenes]]\nkind = "neighbours"\nimages = ["builtin:coffee", "{folder}"]\n')
+    result = cli("render", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "scenes.0.images.1" in result.output and "broken.jpg" in result.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.png"))
