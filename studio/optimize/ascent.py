@@ -80,8 +80,6 @@ class Ascent:
 
     def score(self, images: torch.Tensor) -> torch.Tensor:
         with autocast(images.device):
-            if images.device.type == "cuda":
-                images = images.contiguous(memory_format=torch.channels_last)
             return self.objective(self.tap(images)).float()
 
     def run(self, start: torch.Tensor, sizes: list[tuple[int, int]], keep_detail: bool = False) -> torch.Tensor:

@@ -111,8 +111,6 @@ class Descent:
     def losses(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every term, and their weighted ``total``, for images (B, 3, H, W): (B,) each."""
         with autocast(images.device):
-            if images.device.type == "cuda":
-                images = images.contiguous(memory_format=torch.channels_last)
             activations = self.tap(images)
             found = {name: term(activations).float() for name, term in self.terms.items()}
         total = sum(self.weights.get(name, 1.0) * value for name, value in found.items())
