@@ -127,10 +127,12 @@ def smooth_saliency(model: LoadedModel, image: torch.Tensor, target: int, sample
     sigma = noise * float(image.max() - image.min())
     gradient_sum = torch.zeros_like(image[0])
     map_sum = torch.zeros_like(image[0, 0])
+    # drawn at once, so the noise (and the map) does not depend on the batch size
+    draws = torch.randn((samples, *image.shape[1:]), generator=generator)
     for start in range(0, samples, batch):
         count = min(batch, samples - start)
-        draws = torch.randn((count, *image.shape[1:]), generator=generator).to(image.device)
-        gradients = class_gradient(model, image + sigma * draws, target, guided)
+        gradients = class_gradient(model, image + sigma * draws[start:start + count].to(image.device),
+                                   target, guided)
         gradient_sum += gradients.sum(dim=0)
         map_sum += saliency_map(gradients).sum(dim=0)
         on_batch(count)

@@ -13,6 +13,7 @@ from studio.models.features import feature_vectors
 from studio.output.images import labelled_grid
 from studio.optimize.param import resize
 from studio.scenes.base import SceneContext, layer_label
+from studio.scenes.optimizing import batch_size
 
 TILE = 128
 
@@ -54,10 +55,11 @@ class Scene:
 
     def vectors(self, progress) -> torch.Tensor:
         stack = torch.stack([item.image for item in self.images])
+        batch = batch_size(None, tuple(stack.shape[-2:]), self.context.device, backward=False)
         found = []
-        for start in range(0, len(stack), 32):
-            found.append(feature_vectors(self.model, stack[start:start + 32], self.path))
-            progress.update(min(32, len(stack) - start))
+        for start in range(0, len(stack), batch):
+            found.append(feature_vectors(self.model, stack[start:start + batch], self.path, batch))
+            progress.update(min(batch, len(stack) - start))
         return torch.cat(found)
 
     @property

@@ -28,7 +28,7 @@ class Scene(AttributionScene):
                               found=scene.window)
         self.total = (len(window_positions(height, scene.window, scene.stride))
                       * len(window_positions(width, scene.window, scene.stride)))
-        self.batch = min(self.total, batch_size(None, (height, width), context.device))
+        self.batch = min(self.total, batch_size(None, (height, width), context.device, backward=False))
         self.memory = context.check_memory(self.model, [], self.batch, (height, width), backward=False,
                                            what=f"a batch of {self.batch} occluded copies")
 

@@ -10,8 +10,8 @@ from studio.attribution import overlay, smooth_saliency
 from studio.frames import Record, Still
 from studio.output.images import colormap
 from studio.scenes.attributing import AttributionScene
+from studio.scenes.optimizing import batch_size
 
-BATCH = 16
 
 
 class Scene(AttributionScene):
@@ -20,13 +20,14 @@ class Scene(AttributionScene):
     def __init__(self, context):
         super().__init__(context)
         self.total = max(1, context.scene.samples)
-        self.memory = context.check_memory(self.model, [], min(BATCH, self.total), tuple(self.image.shape[-2:]),
+        self.batch = batch_size(None, tuple(self.image.shape[-2:]), context.device)
+        self.memory = context.check_memory(self.model, [], min(self.batch, self.total), tuple(self.image.shape[-2:]),
                                            what="a batch of gradients")
 
     def render(self, progress):
         scene = self.context.scene
         _, heat = smooth_saliency(self.model, self.image, self.target, scene.samples, scene.noise,
-                                  self.context.generator("smoothgrad"), BATCH, on_batch=progress.update)
+                                  self.context.generator("smoothgrad"), self.batch, on_batch=progress.update)
         photo = self.image[0].cpu()
         coloured = colormap(heat[None], "inferno")[0]
         laid_over = overlay(photo, heat)
