@@ -1,7 +1,8 @@
 """Seed 004's techniques against their naive loops and the bare network, measured in one run.
 
-- occlusion: studio's batched windows vs one forward pass per window (the naive loop);
-- SmoothGrad: noisy copies 16 to a backward pass vs one backward pass per copy;
+- occlusion: windows in the batches studio picks for the device vs one forward pass per window
+  (the naive loop);
+- SmoothGrad: noisy copies in studio's batches vs one backward pass per copy;
 - inversion: one Descent step (relative loss, TV, Adam, parameterisation) vs the bare
   forward+backward of the truncated network on the same batch.
 
@@ -24,6 +25,7 @@ from studio.inputs import load_input  # noqa: E402
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import AscentSettings, Ramp  # noqa: E402
 from studio.optimize.match import Descent, feature_distance  # noqa: E402
+from studio.scenes.optimizing import batch_size  # noqa: E402
 
 CAT = 285
 
@@ -78,13 +80,17 @@ def main() -> None:
         sync(device)
 
     windows = len(range(0, args.size - args.window + 1, stride)) ** 2
-    best = interleaved({"occlusion batched": occlusion(32), "occlusion naive": occlusion(1)}, rounds=2)
+    size = (args.size, args.size)
+    forward_batch = batch_size(None, size, device, backward=False)
+    backward_batch = batch_size(None, size, device)
+    best = interleaved({"occlusion batched": occlusion(forward_batch), "occlusion naive": occlusion(1)}, rounds=2)
     print(f"device {device}, chelsea at {args.size}², efficientnet_lite0")
-    print(f"occlusion, {windows} windows of {args.window} px: batched {best['occlusion batched']:.2f} s, "
+    print(f"occlusion, {windows} windows of {args.window} px: batches of {forward_batch} "
+          f"{best['occlusion batched']:.2f} s, "
           f"one at a time {best['occlusion naive']:.2f} s -> "
           f"{best['occlusion naive'] / best['occlusion batched']:.2f}x faster")
-    best = interleaved({"batched": smoothgrad(16), "naive": smoothgrad(1)}, rounds=2)
-    print(f"SmoothGrad, {args.samples} samples: batched {best['batched']:.2f} s, one at a time "
+    best = interleaved({"batched": smoothgrad(backward_batch), "naive": smoothgrad(1)}, rounds=2)
+    print(f"SmoothGrad, {args.samples} samples: batches of {backward_batch} {best['batched']:.2f} s, one at a time "
           f"{best['naive']:.2f} s -> {best['naive'] / best['batched']:.2f}x faster")
     best = interleaved({"bare": bare, "descent": descent}, rounds=3)
     print(f"inversion step, {len(layers)} layers batched: {best['descent'] / args.steps * 1000:.1f} ms vs bare "
