@@ -15,7 +15,7 @@ from studio.optimize.param import resize
 # EfficientNet-Lite0 forward+backward is fastest per image at about 4 images of 128-224 px,
 # and a forward alone at one image (batch 32 costs 1.7-2.5x more per image), measured here.
 PIXELS_PER_BATCH = {"cpu": 1 << 18, "cuda": 1 << 24}
-PIXELS_PER_FORWARD = {"cpu": 1 << 16, "cuda": 1 << 24}
+PIXELS_PER_FORWARD = {"cpu": 1 << 15, "cuda": 1 << 24}
 SHEET_TILE = 256  # contact-sheet tiles are at most this many pixels a side
 
 
