@@ -1,3 +1,3 @@
 """studio: a batch renderer for what neural networks see."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"

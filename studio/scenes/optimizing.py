@@ -16,7 +16,7 @@ from studio.optimize.param import resize
 # and a forward alone at one image (batch 32 costs 1.7-2.5x more per image), measured here.
 PIXELS_PER_BATCH = {"cpu": 1 << 18, "cuda": 1 << 24}
 PIXELS_PER_FORWARD = {"cpu": 1 << 15, "cuda": 1 << 24}
-SHEET_TILE = 256  # contact-sheet tiles are at most this many pixels a side
+SHEET_TILE = 192  # contact-sheet tiles are at most this many pixels a side (full size: one PNG each)
 
 
 def working_size(scene, model_size: tuple[int, int]) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from studio.optimize.param import resize
 from studio.scenes.base import SceneContext, layer_label
 
 TILE = 96            # patches are shown at least this large
-MAX_TILE = 192       # and at most this large (aspect kept: a field cut by the edge is narrower)
+MAX_TILE = 160       # and at most this large (aspect kept: a field cut by the edge is narrower)
 OVERLAP = 0.5        # a patch may overlap an already chosen one of the same image this much
 
 
