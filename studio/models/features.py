@@ -3,14 +3,13 @@ layer, the input of the classifier, unless a layer is named)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from studio.models.layers import LayerTap
 from studio.models.zoo import LoadedModel
-
-PENULTIMATE = "penultimate"
-
 
 def last_linear(module: nn.Module) -> str | None:
     """Module path of the network's last fully connected layer (its classifier)."""
@@ -33,7 +32,7 @@ def _classifier_inputs(model: LoadedModel, images: torch.Tensor) -> torch.Tensor
 
 
 def feature_vectors(model: LoadedModel, images: torch.Tensor, path: str | None = None,
-                    batch: int = 32) -> torch.Tensor:
+                    batch: int = 32, on_batch: Callable[[int], None] = lambda n: None) -> torch.Tensor:
     """One vector per image.
 
     Args:
@@ -42,6 +41,7 @@ def feature_vectors(model: LoadedModel, images: torch.Tensor, path: str | None =
         path: a resolved module path, or None for the penultimate layer (the classifier's input).
             Maps are averaged over space, so the vector does not depend on the image's size.
         batch: images per forward pass.
+        on_batch: called with the number of images after each pass (progress bars).
 
     Returns:
         (N, D) float32 on the CPU.
@@ -54,4 +54,5 @@ def feature_vectors(model: LoadedModel, images: torch.Tensor, path: str | None =
             if found.dim() == 4:
                 found = found.mean(dim=(2, 3))
             vectors.append(found.flatten(1).float().cpu())
+            on_batch(len(chunk))
     return torch.cat(vectors)

@@ -56,11 +56,7 @@ class Scene:
     def vectors(self, progress) -> torch.Tensor:
         stack = torch.stack([item.image for item in self.images])
         batch = batch_size(None, tuple(stack.shape[-2:]), self.context.device, backward=False)
-        found = []
-        for start in range(0, len(stack), batch):
-            found.append(feature_vectors(self.model, stack[start:start + batch], self.path, batch))
-            progress.update(min(batch, len(stack) - start))
-        return torch.cat(found)
+        return feature_vectors(self.model, stack, self.path, batch, progress.update)
 
     @property
     def layer_name(self) -> str:
