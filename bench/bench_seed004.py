@@ -20,12 +20,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import interleaved, sync  # noqa: E402
 
-from studio.attribution import occlusion_map, smooth_saliency  # noqa: E402
+from studio.attribute import occlusion_map, smooth_saliency  # noqa: E402
 from studio.inputs import load_input  # noqa: E402
 from studio.models import LayerTap, load_model  # noqa: E402
-from studio.optimize import AscentSettings, Ramp  # noqa: E402
+from studio.optimize import Ramp, Settings  # noqa: E402
 from studio.optimize.match import Descent, feature_distance  # noqa: E402
-from studio.scenes.optimizing import batch_size  # noqa: E402
+from studio.optimize import batch_size  # noqa: E402
 
 CAT = 285
 
@@ -73,7 +73,7 @@ def main() -> None:
         from studio.optimize.objectives import stacked
 
         terms = {"features": stacked([feature_distance(p, targets[p].float()) for p in layers])}
-        run = Descent(model, terms, AscentSettings(args.steps, Ramp(0.05, 0.05), param="fft"),
+        run = Descent(model, terms, Settings(args.steps, Ramp(0.05, 0.05), param="fft"),
                       torch.Generator().manual_seed(0), tv_weight=0.05)
         for _ in run.run(start):
             pass

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import interleaved, sync  # noqa: E402
 
 from studio.models import LayerTap, load_model  # noqa: E402
-from studio.optimize import Ascent, AscentSettings, Ramp, Robustness, objectives  # noqa: E402
+from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     images = torch.rand(args.batch, 3, args.size, args.size, device=device)
 
     def bare():
-        from studio.optimize.ascent import autocast
+        from studio.optimize.loop import autocast
 
         for _ in range(args.steps):
             x = images.clone().requires_grad_(True)
@@ -45,7 +45,7 @@ def main() -> None:
         sync(device)
 
     def climb(param):
-        settings = AscentSettings(args.steps, Ramp(0.05, 0.05), Ramp(0.0, 0.0),
+        settings = Settings(args.steps, Ramp(0.05, 0.05), Ramp(0.0, 0.0),
                                   Robustness(8, 5.0, (0.95, 1.05)), param)
 
         def run():

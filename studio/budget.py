@@ -21,7 +21,6 @@ from studio.models.layers import LayerTap
 PROBE_SIDE = 256
 BACKWARD_FACTOR = 1.0
 GIB = 1024 ** 3
-LIMIT_VARIABLE = "STUDIO_MEMORY_LIMIT_GB"  # set by `studio render --memory-limit GB`
 
 
 @dataclass(frozen=True)
@@ -89,11 +88,11 @@ def estimate_bytes(model, workload: Workload) -> int:
     return int(activations * factor + pixels * 3 * 4 * (4 if workload.backward else 1) + weights)
 
 
-def available_bytes(device: torch.device) -> int:
-    """Memory the render may use: ``--memory-limit`` if given, else what the device has free."""
-    limit = os.environ.get(LIMIT_VARIABLE)
-    if limit:
-        return int(float(limit) * GIB)
+def available_bytes(device: torch.device, limit: int | None = None) -> int:
+    """Memory the render may use: ``limit`` (bytes, from ``--memory-limit``) if given, else what
+    the device has free."""
+    if limit is not None:
+        return limit
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
     try:
@@ -106,7 +105,8 @@ def available_bytes(device: torch.device) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_memory(model, workload: Workload, device: torch.device, source: str, key: str) -> int:
+def check_memory(model, workload: Workload, device: torch.device, source: str, key: str,
+                 limit: int | None = None) -> int:
     """Refuse, on the CPU, a workload whose estimate exceeds the memory available.
 
     On CUDA nothing is refused (an out-of-memory error halves the batch and retries); the
@@ -114,7 +114,7 @@ def check_memory(model, workload: Workload, device: torch.device, source: str, k
     """
     needed = estimate_bytes(model, workload)
     if device.type == "cpu":
-        have = available_bytes(device)
+        have = available_bytes(device, limit)
         if needed > have:
             raise PresetError(source, key, f"{workload.what} would need about {needed / GIB:.1f} GiB "
                               f"({workload.batch} × {workload.size[1]}x{workload.size[0]} px through "

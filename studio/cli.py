@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import traceback
@@ -35,10 +34,11 @@ def main():
     """studio: render what neural networks see, from TOML presets."""
 
 
-def _load_all(presets, overrides, fixed):
-    from studio.preset import load_preset
+def _load_all(presets, overrides, fixed, raise_limits=None):
+    from studio.preset import Limits, load_preset
 
-    return [load_preset(p, list(overrides), fixed) for p in presets]
+    limits = Limits(raise_limits or 1)
+    return [load_preset(p, list(overrides), fixed, limits) for p in presets], limits
 
 
 @main.command()
@@ -57,11 +57,7 @@ def _load_all(presets, overrides, fixed):
 def render(presets, out, device, overrides, quiet, draft, memory_limit, raise_limits, no_resume):
     """Render PRESET files into OUT/<preset name>/."""
     interrupt_on_sigterm()
-    from studio.budget import LIMIT_VARIABLE
-    from studio.preset.limits import FACTOR_VARIABLE
-
-    with environment({LIMIT_VARIABLE: memory_limit, FACTOR_VARIABLE: raise_limits}):
-        results = _render_all(presets, out, device, overrides, quiet, draft, no_resume)
+    results = _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory_limit, raise_limits)
     if not quiet:
         for result in results:
             click.echo(f"\n{result.preset}  ({result.device})  -> {result.folder}")
@@ -75,34 +71,18 @@ def render(presets, out, device, overrides, quiet, draft, memory_limit, raise_li
                 click.echo(f"  {scene:<20} {seconds:7.1f} s  {shown}{resumed}")
 
 
-def _render_all(presets, out, device, overrides, quiet, draft, no_resume):
+def _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory_limit, raise_limits):
     try:
         from studio.preset.draft import make_draft
         from studio.render import render_preset
 
-        loaded = _load_all(presets, overrides, {"preset.device": device} if device else None)
+        loaded, limits = _load_all(presets, overrides, {"preset.device": device} if device else None, raise_limits)
         if draft:
-            loaded = [make_draft(preset) for preset in loaded]
-        return [render_preset(preset, out, quiet, resume=not no_resume) for preset in loaded]
+            loaded = [make_draft(preset, limits) for preset in loaded]
+        return [render_preset(preset, out, quiet, resume=not no_resume, memory_limit_gb=memory_limit)
+                for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)
-
-
-@contextlib.contextmanager
-def environment(values: dict):
-    """Set environment variables (those not None) for the duration, then restore them."""
-    earlier = {name: os.environ.get(name) for name in values}
-    for name, value in values.items():
-        if value is not None:
-            os.environ[name] = str(value)
-    try:
-        yield
-    finally:
-        for name, value in earlier.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def interrupt_on_sigterm() -> None:
@@ -128,13 +108,10 @@ def render_main():
               help="multiply the preset ceilings by N (as `render --raise-limits`)")
 def validate(presets, overrides, raise_limits):
     """Check PRESET files without rendering (exit 2 on the first invalid one)."""
-    from studio.preset.limits import FACTOR_VARIABLE
-
     try:
-        with environment({FACTOR_VARIABLE: raise_limits}):
-            for preset in _load_all(presets, overrides, None):
-                kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
-                click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
+        for preset in _load_all(presets, overrides, None, raise_limits)[0]:
+            kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
+            click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
     except StudioError as error:
         fail(error)
 

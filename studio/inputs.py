@@ -81,8 +81,8 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
     Args:
         spec: ``noise`` (gray ± a faint Gaussian texture), ``uniform-noise`` (every pixel
             uniform in [0, 1]), ``black``, ``white``, ``gray``, ``builtin:NAME`` or a file path.
-        size: ``[width, height]`` from the preset, or None for the model's size (photos keep
-            their aspect, short side at the model's size).
+        size: (height, width), or None for the model's size (photos keep their aspect, short
+            side at the model's size).
         model_size: (height, width) the model was trained at.
         generator: seeded CPU generator for ``noise``.
         base: folder that relative paths are read from (the preset's), then the working folder.
@@ -93,7 +93,7 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
     import kornia
 
     if spec in CANVASES or spec in ("noise", "uniform-noise"):
-        height, width = (size[1], size[0]) if size else model_size
+        height, width = size or model_size
         if spec == "noise":
             return (0.5 + NOISE_STD * torch.randn((1, 3, height, width), generator=generator)).clamp(0, 1)
         if spec == "uniform-noise":
@@ -106,5 +106,5 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
         if not path.is_absolute() and base is not None and (base / path).exists():
             path = base / path
         image = read_image(path, source, key)
-    height, width = (size[1], size[0]) if size else fit_size(*image.shape[-2:], model_size)
+    height, width = size or fit_size(*image.shape[-2:], model_size)
     return kornia.geometry.transform.resize(image, (height, width), antialias=True).clamp(0, 1)

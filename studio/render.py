@@ -14,8 +14,10 @@ from studio.errors import PresetError, RenderError, StudioError
 from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
-from studio.scenes import scene_class
-from studio.scenes.base import SceneContext
+from studio.scenes import renderer_class
+from studio.scenes.context import SceneContext
+
+GIB = 1024 ** 3
 
 
 def resolve_device(spec: str, source: str = "<preset>") -> torch.device:
@@ -46,23 +48,28 @@ class RenderResult:
     resumed: dict[str, int] = field(default_factory=dict)  # scene -> parts reused
 
 
-def prepare(preset: Preset, device: torch.device, skip: set[int] = frozenset()):
-    """Every scene's renderer, built (and so checked) before any file is written; None for the
-    scenes in ``skip`` (resumed from an earlier render)."""
+def prepare(preset: Preset, device: torch.device, parts: list[PartCache | None],
+            skip: set[int] = frozenset(), memory_limit: int | None = None):
+    """Every scene's renderer, built (and so checked) before any file is written, each with the
+    store of its finished parts; None for the scenes in ``skip`` (resumed from an earlier render)."""
     base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
     scenes = []
     for index, scene in enumerate(preset.scenes):
-        context = SceneContext(preset, index, device, base)
-        scenes.append(None if index in skip else scene_class(scene.kind, preset.source, context.key("kind"))(context))
+        if index in skip:
+            scenes.append(None)
+            continue
+        context = SceneContext(preset, index, device, base, parts[index], memory_limit)
+        scenes.append(renderer_class(scene.kind)(context))
     return scenes
 
 
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
-                  resume: bool = True) -> RenderResult:
+                  resume: bool = True, memory_limit_gb: float | None = None) -> RenderResult:
     """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``).
 
     With ``resume``, a scene whose earlier render is complete and still matches is not rendered
-    again (see ``output/cache.py``).
+    again, and an interrupted scene goes on from its finished parts (see ``output/cache.py``).
+    ``memory_limit_gb`` is what one step may plan to use (default: what the machine has free).
     """
     device = resolve_device(preset.preset.device, preset.source)
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
@@ -74,7 +81,10 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
             entry = cached_entry(writer.folder, section.name, fingerprints[index])
             if entry is not None:
                 reused[index] = entry
-    scenes = prepare(preset, device, set(reused))
+    parts = [PartCache(writer.folder, section.name, fingerprints[index], enabled=resume)
+             for index, section in enumerate(preset.scenes)]
+    limit = None if memory_limit_gb is None else int(memory_limit_gb * GIB)
+    scenes = prepare(preset, device, parts, set(reused), limit)
     writer.start()
     result = RenderResult(preset.name, writer.folder, str(device), writer.written)
     for index, (scene, section) in enumerate(zip(scenes, preset.scenes)):
@@ -84,10 +94,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
             result.seconds[section.name] = 0.0
             continue
         started = time.perf_counter()
-        parts = PartCache(writer.folder, section.name, fingerprints[index], enabled=resume)
         if not resume:
-            parts.clear()
-        scene.context.parts = parts
+            parts[index].clear()
         scene_writer = writer.scene(section)
         if getattr(scene, "memory", None):
             scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
@@ -110,8 +118,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         result.seconds[section.name] = time.perf_counter() - started
         remember(writer.folder, section.name, fingerprints[index], scene_writer.entry,
                  [path for name, path in writer.written if name == section.name])
-        if parts.reused:
-            result.resumed[section.name] = parts.reused
-        parts.clear()
+        if parts[index].reused:
+            result.resumed[section.name] = parts[index].reused
+        parts[index].clear()
     writer.finish()
     return result

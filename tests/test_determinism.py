@@ -2,7 +2,7 @@
 
 import json
 
-from studio.preset.scenes import SCENE_KINDS
+from studio.scenes import KINDS
 
 EVERY_KIND = """
 [preset]
@@ -115,7 +115,7 @@ def test_every_kind_renders_the_same_pixels_twice(cli, write, tmp_path):
         folders.append(tmp_path / run / "every-kind")
     first, second = folders
     logs = [json.loads((f / "log.json").read_text())["scenes"] for f in folders]
-    assert {entry["kind"] for entry in logs[0].values()} == set(SCENE_KINDS)
+    assert {entry["kind"] for entry in logs[0].values()} == set(KINDS)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.suffix in (".png", ".mp4"))
     assert len(files) > 30 and sum(p.suffix == ".mp4" for p in files) >= 4
     for name in files:

@@ -6,7 +6,7 @@ import torch
 
 from studio.errors import RenderError
 from studio.models import load_model
-from studio.optimize import Ascent, AscentSettings, Ramp, Robustness, objectives
+from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives
 from studio.optimize.objectives import Objective
 from studio.optimize.param import SpectralImage
 from studio.optimize.tiles import tiled_gradient
@@ -19,7 +19,7 @@ def lite0():
 
 def settings(**kwargs):
     base = dict(steps=6, lr=Ramp(0.05, 0.05), robustness=Robustness(4, 5.0, (0.95, 1.05)), param="fft")
-    return AscentSettings(**{**base, **kwargs})
+    return Settings(**{**base, **kwargs})
 
 
 def start(batch=1, size=48):

@@ -8,9 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.errors import PresetError
-from studio.preset import SCENE_KINDS, loads
+from studio.preset import loads
 from studio.preset.loader import Document, validate
 from studio.preset.schema import ModelSpec, OutputSpec, PresetInfo
+from studio.scenes import KINDS, section_class
+
+SCENE_KINDS = {kind: section_class(kind) for kind in KINDS}
 
 KEYS = sorted({f.name for cls in list(SCENE_KINDS.values()) + [PresetInfo, ModelSpec, OutputSpec]
                for f in dataclasses.fields(cls)} | {"points", "label_noise", "period"})

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from studio.models import load_model
-from studio.optimize import Ascent, AscentSettings, Ramp, Robustness, objectives
+from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
 
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 def climb(device, channels=(0, 3, 5, 9), size=64, steps=16, tile=None, param="fft"):
     model = load_model("efficientnet_lite0", device=device)
     objective = objectives.channel("blocks.3", torch.tensor(channels, device=device))
-    settings = AscentSettings(steps, Ramp(0.05, 0.05), Ramp(0.0, 0.0), Robustness(4, 5.0, (0.95, 1.05)),
+    settings = Settings(steps, Ramp(0.05, 0.05), Ramp(0.0, 0.0), Robustness(4, 5.0, (0.95, 1.05)),
                               param, tile)
     ascent = Ascent(model, objective, settings, torch.Generator().manual_seed(0))
     start = (0.5 + 0.05 * torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
@@ -38,7 +38,7 @@ def test_cuda_and_cpu_find_similar_activations():
 
 def test_cuda_tiled_dream_climbs():
     model = load_model("efficientnet_lite0", device="cuda")
-    settings = AscentSettings(4, Ramp(0.02, 0.02), param="pixel", tile=64, halo=32)
+    settings = Settings(4, Ramp(0.02, 0.02), param="pixel", tile=64, halo=32)
     ascent = Ascent(model, objectives.layer_l2("blocks.2"), settings, torch.Generator().manual_seed(0))
     image = torch.full((1, 3, 192, 192), 0.5, device="cuda")
     image = image + 0.05 * torch.randn(1, 3, 192, 192, generator=torch.Generator()).to("cuda")

@@ -8,7 +8,8 @@ import torch
 
 from studio.errors import RenderError
 from studio.output.files import read_png_text, write_png
-from studio.output.images import colormap, labelled_grid, to_uint8
+from studio.pictures.colour import colormap, to_uint8
+from studio.pictures.layout import labelled_grid
 from studio.output.video import VideoWriter
 
 

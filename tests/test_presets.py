@@ -1,5 +1,6 @@
 """Every shipped preset validates, and renders as a draft (torchvision models with random
-weights where their ImageNet weights are not on this machine)."""
+weights where their ImageNet weights are not on this machine) to the pictures recorded in
+``draft_hashes.json``: a change to the code that is not meant to change pictures cannot."""
 
 import json
 
@@ -9,6 +10,7 @@ from studio.models import availability
 from studio.preset import load_preset
 
 from conftest import ROOT
+from pixel_hashes import folder_hashes, load
 
 PRESETS = sorted((ROOT / "presets").glob("*.toml"))
 
@@ -46,3 +48,8 @@ def test_preset_renders_as_a_draft(cli, tmp_path, path):
     for scene in preset.scenes:
         assert (folder / f"{scene.name}.png").is_file()
         assert log["scenes"][scene.name]["seconds"] >= 0
+    recorded = load().get(preset.name)
+    assert recorded is not None, f"no recorded pictures for {preset.name}: run tests/pixel_hashes.py --update"
+    found = folder_hashes(folder)
+    changed = sorted(name for name in recorded.keys() | found.keys() if recorded.get(name) != found.get(name))
+    assert not changed, f"pictures differ from the recorded draft render: {changed[:8]}"

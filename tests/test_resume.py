@@ -151,7 +151,7 @@ label_noise = 0.2
 
 
 def test_an_interrupted_training_goes_on_from_its_last_snapshot(cli, write, tmp_path, monkeypatch):
-    import studio.scenes.train as train_scene
+    import studio.train.trainer as train_scene
 
     preset = write("t.toml", TRAINING)
     assert cli("render", preset, "--out", tmp_path / "whole", "-q").exit_code == 0

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.attribution import class_gradient, guided_relus, logits, occlude
+from studio.attribute import class_gradient, guided_relus, logits, occlude
 from studio.inputs import load_input
 from studio.models import LayerTap, load_model
 from studio.models.receptive import receptive_field
@@ -79,7 +79,7 @@ def test_on_lite0_a_grey_window_over_the_cat_face_raises_egyptian_cat(lite0, che
     """Measured, and reported in the closing note because the issue expected the opposite:
     EfficientNet-Lite0 is *more* sure of class 285 when grey squares hide the face (its
     competitors, tiger cat and tabby, lose more). The seed-004 occlusion preset shows it."""
-    from studio.attribution import occlusion_map
+    from studio.attribute import occlusion_map
 
     found = occlusion_map(lite0, chelsea, CAT, 48, 24)
     height, width = chelsea.shape[-2:]

@@ -6,7 +6,8 @@ import json
 import pytest
 import torch
 
-from studio.preset.scenes import Corruption, LossSchedule, TrainScene
+from studio.scenes.train import Corruption, LossSchedule
+from studio.scenes.train import Section as TrainScene
 from studio.train.corruption import corrupt
 from studio.train.datasets import faces, shapes
 from studio.train.schedules import multiplier

@@ -148,3 +148,14 @@ def describe_layers(module: nn.Module, input_size: tuple[int, int]) -> list[tupl
         by_path.setdefault(path, []).append(alias)
     return [(path, type(child).__name__, shapes.get(path, "-"), ", ".join(by_path.get(path, [])))
             for path, child in module.named_modules() if path]
+
+
+def stage_paths(module: nn.Module, size: tuple[int, int]) -> list[str]:
+    """The stages of a network: the children of its ``features``/``blocks`` sequence, or its
+    top-level modules that produce feature maps (at an input of ``size`` (h, w))."""
+    for container in ("features", "blocks", "layers"):
+        child = getattr(module, container, None)
+        if isinstance(child, nn.Sequential):
+            return [f"{container}.{name}" for name, _ in child.named_children()]
+    rows = describe_layers(module, size)
+    return [path for path, _, shape, _ in rows if "." not in path and shape.count("×") == 2]

@@ -1,10 +1,9 @@
-"""The ascent loop every optimisation scene shares: objective, parameterisation, robustness
-transforms, blur, lr schedule, a schedule of sizes (octaves or upscales), tiles for big images."""
+"""Gradient ascent of an objective on a batch of images: robustness transforms, blur between
+steps, a schedule of sizes (octaves or upscales) and tiles for big images, each stage run by
+the shared :class:`~studio.optimize.loop.StepLoop`."""
 
 from __future__ import annotations
 
-import contextlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,45 +11,11 @@ import torch
 
 from studio.errors import RenderError
 from studio.models import LayerTap, LoadedModel
+from studio.optimize.loop import Settings, StepLoop, autocast
 from studio.optimize.objectives import Objective
 from studio.optimize.param import make_param, resize
-from studio.optimize.schedule import Ramp
 from studio.optimize.tiles import tiled_gradient
-from studio.optimize.transform import Robustness, blur
-
-
-@dataclass(frozen=True)
-class AscentSettings:
-    """How to climb: ``steps`` per size, ``lr`` and ``blur`` ramps over the whole run.
-
-    ``lr`` for pixels is the mean step in [0, 1] units (the gradient is normalised per image,
-    DeepDream style); for ``fft`` it is Adam's step size, as in lucent.
-    """
-
-    steps: int
-    lr: Ramp
-    blur: Ramp = Ramp(0.0, 0.0)
-    robustness: Robustness = Robustness()
-    param: str = "fft"
-    tile: int | None = None       # tile side in pixels; None = the whole image at once
-    halo: int = 64                # context around each tile, so seams never show
-
-    @classmethod
-    def from_scene(cls, scene, tile: int | None = None) -> AscentSettings:
-        return cls(scene.steps, Ramp.of(scene.lr), Ramp.of(scene.blur),
-                   Robustness(scene.jitter, scene.rotate, scene.scale), scene.param, tile)
-
-
-def normalised(gradient: torch.Tensor) -> torch.Tensor:
-    """DeepDream's step direction: each image's gradient scaled to a mean magnitude of 1."""
-    return gradient / (gradient.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA (where it pays); nothing on the CPU, where fp32 is faster and exact."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+from studio.optimize.transform import blur
 
 
 @dataclass
@@ -70,13 +35,17 @@ class Ascent:
 
     model: LoadedModel
     objective: Objective
-    settings: AscentSettings
+    settings: Settings
     generator: torch.Generator
     on_step: Callable[[int], None] = lambda n: None
-    scores: list[float] = field(default_factory=list)
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.tap = LayerTap(self.model, self.objective.layers)
+
+    @property
+    def scores(self) -> list[float]:
+        return self.curves.get("score", [])
 
     def score(self, images: torch.Tensor) -> torch.Tensor:
         with autocast(images.device):
@@ -111,63 +80,36 @@ class Ascent:
     def _climb(self, images: torch.Tensor, done: int, total: int, stage: int) -> torch.Tensor:
         settings = self.settings
         param = make_param(settings.param, images)
-        optimizer = None
-        if settings.param == "fft":  # one fused kernel per step on CUDA
-            optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start,
-                                         fused=images.device.type == "cuda")
-        # Scores stay on the device and are checked every few steps: a sync per step would
-        # stall a GPU (on the CPU checking every step costs nothing).
-        check_every = 1 if images.device.type == "cpu" else 16
-        pending: list[torch.Tensor] = []
-        for step in range(settings.steps):
-            progress = (done + step) / max(total - 1, 1)
-            lr = settings.lr.at(progress)
+
+        def progress(step: int) -> float:  # schedules run over all stages
+            return (done + step) / max(total - 1, 1)
+
+        def closure() -> dict[str, torch.Tensor]:
             if settings.tile:
                 gradient, score = tiled_gradient(param.image().detach(), self.score, settings.tile,
                                                  settings.halo, self.generator)
-                with torch.no_grad():
-                    param.pixels += lr * normalised(gradient)
-            else:
-                scores = self.score(settings.robustness(param.image(), self.generator))
-                (-scores.sum()).backward()
-                score = scores.detach()
-                if optimizer is not None:
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-                else:
-                    pixels = param.pixels
-                    with torch.no_grad():  # pixels.grad is of the loss, -score: step against it
-                        pixels -= lr * normalised(pixels.grad)
-                    pixels.grad = None
-            param.after_step()
-            sigma = settings.blur.at(progress)
+                param.pixels.grad = -gradient  # the step is against the gradient of -score
+                return {"score": score}
+            scores = self.score(settings.robustness(param.image(), self.generator))
+            (-scores.sum()).backward()
+            return {"score": scores.detach()}
+
+        def blur_after(step: int) -> None:
+            sigma = settings.blur.at(progress(step))
             if sigma > 0:
                 with torch.no_grad():
                     param.set_image(blur(param.image(), sigma))
-            pending.append(score.mean())
-            if len(pending) == check_every or step == settings.steps - 1:
-                self._flush(pending, done + step + 1 - len(pending), stage)
-            self.on_step(1)
+
+        loop = StepLoop(settings.steps, lambda step: settings.lr.at(progress(step)),
+                        "adam" if settings.param == "fft" else "normalised", self.generator, self.on_step,
+                        hint="lower `lr`, or add `blur`", offset=done, stage=stage + 1, curves=self.curves)
+        for _ in loop.run(param, closure, after_step=blur_after):
+            pass
         with torch.no_grad():
             result = param.image().detach()
         if not torch.isfinite(result).all():
-            raise RenderError(self._diverged(done + settings.steps - 1, stage))
+            raise RenderError(loop.diverged(settings.steps - 1))
         return result
-
-    def _flush(self, pending: list[torch.Tensor], first_step: int, stage: int) -> None:
-        """Move pending step scores to the log; stop at the first that is NaN or Inf."""
-        values = torch.stack(pending).tolist()
-        pending.clear()
-        for index, value in enumerate(values):
-            if not math.isfinite(value):
-                raise RenderError(self._diverged(first_step + index, stage))
-            self.scores.append(round(value, 6))
-
-    def _diverged(self, step: int, stage: int) -> str:
-        return (f"the optimisation diverged (NaN or Inf) at step {step + 1}, stage {stage + 1}; "
-                "nothing was written for this scene: lower `lr`, or add `blur`")
 
 
 MIN_SIDE = 16  # below this no network sees anything worth dreaming about

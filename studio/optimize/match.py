@@ -8,15 +8,13 @@ so one weight means the same on any layer, image size or network.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
 
-from studio.errors import RenderError
 from studio.models import LayerTap, LoadedModel
-from studio.optimize.ascent import AscentSettings, autocast
+from studio.optimize.loop import PartStore, Settings, StepLoop, autocast
 from studio.optimize.objectives import Objective, _as_maps
 from studio.optimize.param import make_param
 
@@ -94,7 +92,7 @@ class Descent:
 
     model: LoadedModel
     terms: dict[str, Objective]
-    settings: AscentSettings
+    settings: Settings
     generator: torch.Generator
     weights: dict[str, float] = field(default_factory=dict)
     tv_weight: float = 0.0
@@ -120,16 +118,16 @@ class Descent:
         found["total"] = total
         return found
 
-    def run(self, start: torch.Tensor, every: int = 0, checkpoint: Callable[[dict], None] | None = None,
-            resume: dict | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+    def run(self, start: torch.Tensor, every: int = 0, store: PartStore | None = None,
+            checkpoint_every: int = 0, resume: bool = True) -> Iterator[tuple[int, torch.Tensor]]:
         """Descend from ``start`` (B, 3, H, W) in [0, 1].
 
         Args:
             every: yield the images every this many steps (0: only at the end).
-            checkpoint: called at each of those yields with everything needed to go on from
-                there (the parameterisation, Adam's state, the generator, the curves).
-            resume: such a checkpoint: the descent goes on from its step exactly as if never
-                stopped (only later yields are made).
+            store: where a checkpoint goes every ``checkpoint_every`` steps (the
+                parameterisation, Adam's state, the generator, the curves); a descent that
+                finds one goes on from it exactly as if never stopped (only later yields are
+                made); with ``resume`` False it starts over all the same.
 
         Yields:
             (steps done, images) every ``every`` steps and after the last step; the last yield
@@ -138,53 +136,22 @@ class Descent:
         settings = self.settings
         self.initial = self._values(start)
         param = make_param(settings.param, start)
-        optimizer = torch.optim.Adam(param.parameters(), lr=settings.lr.start)
-        first = 0
-        if resume is not None:
-            with torch.no_grad():
-                for tensor, saved in zip(param.parameters(), resume["parameters"]):
-                    tensor.copy_(saved.to(tensor.device))
-            optimizer.load_state_dict(resume["optimizer"])
-            self.generator.set_state(resume["generator"])
-            self.curves, first = resume["curves"], resume["step"]
-            self.on_step(first)
-        pending: list[dict[str, torch.Tensor]] = []
-        check_every = 1 if start.device.type == "cpu" else 16
-        for step in range(first, settings.steps):
-            for group in optimizer.param_groups:
-                group["lr"] = settings.lr.at(step / max(settings.steps - 1, 1))
+
+        def closure() -> dict[str, torch.Tensor]:
             found = self.losses(settings.robustness(param.image(), self.generator))
             found["total"].sum().backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            param.after_step()
-            pending.append({name: value.detach().mean() for name, value in found.items()})
-            snapshot = (every and (step + 1) % every == 0) or step == settings.steps - 1
-            if len(pending) == check_every or snapshot:
-                self._flush(pending, step + 1 - len(pending))
-            self.on_step(1)
-            if snapshot and checkpoint is not None and step < settings.steps - 1:
-                checkpoint({"parameters": [t.detach().cpu() for t in param.parameters()],
-                            "optimizer": optimizer.state_dict(), "generator": self.generator.get_state(),
-                            "curves": self.curves, "step": step + 1})
-            if snapshot:
-                with torch.no_grad():
-                    images = param.image().detach()
-                if step == settings.steps - 1:
-                    self.final = self._values(images)
-                yield step + 1, images
+            return {name: value.detach() for name, value in found.items()}
+
+        loop = StepLoop(settings.steps, lambda step: settings.lr.at(step / max(settings.steps - 1, 1)), "adam",
+                        self.generator, self.on_step, curves=self.curves)
+        for step in loop.run(param, closure, every=every, store=store, checkpoint_every=checkpoint_every,
+                             resume=resume):
+            with torch.no_grad():
+                images = param.image().detach()
+            if step == settings.steps:
+                self.final = self._values(images)
+            yield step, images
 
     def _values(self, images: torch.Tensor) -> dict[str, list[float]]:
         with torch.no_grad():
             return {name: [round(v, 6) for v in value.tolist()] for name, value in self.losses(images).items()}
-
-    def _flush(self, pending: list[dict[str, torch.Tensor]], first_step: int) -> None:
-        for offset, values in enumerate(pending):
-            for name, value in values.items():
-                number = float(value)
-                if not math.isfinite(number):
-                    raise RenderError(f"the optimisation diverged (NaN or Inf in {name}) at step "
-                                      f"{first_step + offset + 1}; nothing was written for this scene: "
-                                      "lower `lr`")
-                self.curves.setdefault(name, []).append(round(number, 6))
-        pending.clear()

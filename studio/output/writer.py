@@ -8,7 +8,7 @@ from pathlib import Path
 from studio import __version__
 from studio.frames import Frame, Record, Still
 from studio.output.files import PRESET_CHUNK, write_json, write_png, write_text
-from studio.output.images import to_uint8, upscale
+from studio.pictures.colour import to_uint8, upscale
 from studio.output.video import VideoWriter
 from studio.preset import Preset, dumps
 

@@ -3,7 +3,8 @@
 A field's annotation says what it accepts; ``dataclasses.field(metadata=...)`` adds bounds
 (``min``, ``max``, ``below``), a regular expression (``pattern``) and a human word for the
 expectation (``expect``). Scene dataclasses may define ``check()`` for rules that join fields;
-it raises :class:`Problem` with the key it is about.
+it raises :class:`Problem` with the key it is about. The ceilings in force (``--raise-limits``)
+travel as a :class:`~studio.preset.limits.Limits` value.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import typing
 from typing import Any, Literal, Union
 
 from studio.errors import PresetError, did_you_mean
-from studio.preset import limits
+from studio.preset.limits import DEFAULT, Limits
 
 
 class Problem(Exception):
@@ -81,14 +82,14 @@ def _plural(annotation: Any) -> str:
         annotation, expectation(annotation).replace("an array", "arrays"))
 
 
-def coerce(value: Any, annotation: Any, key: str) -> Any:
+def coerce(value: Any, annotation: Any, key: str, limits: Limits = DEFAULT) -> Any:
     """Check ``value`` against ``annotation`` and convert it (lists to tuples, ints to floats)."""
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
         options = typing.get_args(annotation)
         for option in options:
             try:
-                return coerce(value, option, key)
+                return coerce(value, option, key, limits)
             except Problem:
                 continue
         raise Problem(key, "wrong type", expectation(annotation), value)
@@ -131,13 +132,13 @@ def coerce(value: Any, annotation: Any, key: str) -> Any:
                 {k: coerce(v, value_type, f"{key}.{k}") for k, v in value.items()})
     elif dataclasses.is_dataclass(annotation):
         if isinstance(value, dict):
-            return build(annotation, value, key)
+            return build(annotation, value, key, limits)
     else:  # pragma: no cover - a schema bug, not a user error
         raise TypeError(f"unsupported annotation {annotation!r}")
     raise Problem(key, "wrong type", expectation(annotation), value)
 
 
-def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str) -> None:
+def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str, limits: Limits) -> None:
     numbers = value if isinstance(value, tuple) else (value,)
     for number in numbers:
         if not isinstance(number, (int, float)) or isinstance(number, bool):
@@ -149,7 +150,7 @@ def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str) -> None:
             raise Problem(key, "out of range", expect or f"less than {meta['below']}", number)
         ceiling = meta.get("max")
         if ceiling is not None and "limit" in meta:
-            ceiling *= limits.factor()
+            ceiling = limits.raised(ceiling)
         if ceiling is not None and number > ceiling:
             limit = meta.get("limit")
             problem = f"over the limit{f' ({limit}; raise it with --raise-limits N)' if limit else ''}"
@@ -159,8 +160,12 @@ def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str) -> None:
         raise Problem(key, "badly formed", meta.get("expect", f"text matching {meta['pattern']}"), value)
 
 
-def build(cls: type, table: Any, key: str) -> Any:
-    """Build dataclass ``cls`` from a TOML table; unknown keys are refused with a hint."""
+def build(cls: type, table: Any, key: str, limits: Limits = DEFAULT) -> Any:
+    """Build dataclass ``cls`` from a TOML table; unknown keys are refused with a hint.
+
+    A field marked ``reversed`` (sizes: ``[width, height]`` in TOML) is stored reversed,
+    ``(height, width)``, after its checks, so errors still name the preset's own order.
+    """
     if not isinstance(table, dict):
         raise Problem(key, "wrong type", "a table", table)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
@@ -174,8 +179,10 @@ def build(cls: type, table: Any, key: str) -> Any:
     values = {}
     for name, field in fields.items():
         if name in table:
-            value = coerce(table[name], hints[name], prefix + name)
-            _check_bounds(value, field.metadata, prefix + name)
+            value = coerce(table[name], hints[name], prefix + name, limits)
+            _check_bounds(value, field.metadata, prefix + name, limits)
+            if field.metadata.get("reversed") and isinstance(value, tuple):
+                value = value[::-1]
             values[name] = value
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise Problem(prefix + name, "required key is missing",
@@ -184,7 +191,7 @@ def build(cls: type, table: Any, key: str) -> Any:
     check = getattr(instance, "check", None)
     if check is not None:
         try:
-            check()
+            check(limits)
         except Problem as problem:
             problem.key = prefix + problem.key if problem.key else key
             raise

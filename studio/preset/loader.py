@@ -19,8 +19,9 @@ import tomli_w
 
 from studio.errors import PresetError, did_you_mean
 from studio.preset.coerce import Problem, build, to_preset_error
-from studio.preset.scenes import SCENE_KINDS
+from studio.preset.limits import DEFAULT, Limits
 from studio.preset.schema import ModelSpec, OutputSpec, Preset, PresetInfo
+from studio.scenes import KINDS, section_class
 
 TOP_LEVEL = {"preset": PresetInfo, "model": ModelSpec, "output": OutputSpec}
 KEY_ORDER = ("preset", "model", "output", "scenes")
@@ -176,7 +177,8 @@ def apply_override(document: Document, parts: list[str], value: Any, source: str
     document.origins[tuple(path)] = source
 
 
-def validate(document: Document) -> Preset:
+def validate(document: Document, limits: Limits = DEFAULT) -> Preset:
+    """Typed, checked sections from a merged document (``limits``: the ceilings in force)."""
     data = document.data
     try:
         for key in data:
@@ -186,7 +188,7 @@ def validate(document: Document) -> Preset:
                               "valid: " + ", ".join(KEY_ORDER + ("extends",)))
         if "preset" not in data:
             raise Problem("preset.name", "required key is missing", "a [preset] table with a name", None)
-        tables = {k: build(cls, data.get(k, {}), k) for k, cls in TOP_LEVEL.items()}
+        tables = {k: build(cls, data.get(k, {}), k, limits) for k, cls in TOP_LEVEL.items()}
         scenes = data.get("scenes")
         if not isinstance(scenes, list) or not scenes:
             raise Problem("scenes", "no scenes", "one or more [[scenes]] tables", scenes)
@@ -196,11 +198,11 @@ def validate(document: Document) -> Preset:
             if not isinstance(table, dict):
                 raise Problem(key, "wrong type", "a table", table)
             kind = table.get("kind")
-            if not isinstance(kind, str) or kind not in SCENE_KINDS:
+            if not isinstance(kind, str) or kind not in KINDS:
                 raise Problem(key + ".kind", "missing" if kind is None else "unknown scene kind",
-                              "one of " + ", ".join(SCENE_KINDS), kind,
-                              did_you_mean(kind, SCENE_KINDS) if isinstance(kind, str) else None)
-            built.append(build(SCENE_KINDS[kind], table, key))
+                              "one of " + ", ".join(KINDS), kind,
+                              did_you_mean(kind, KINDS) if isinstance(kind, str) else None)
+            built.append(build(section_class(kind), table, key, limits))
         built = name_scenes(built)
     except Problem as problem:
         raise to_preset_error(problem, document.origin(problem.key)) from None
@@ -235,13 +237,14 @@ def ordered(data: dict) -> dict:
 
 
 def load_preset(path: str | Path, overrides: list[str] = (),
-                fixed: dict[str, Any] | None = None) -> Preset:
+                fixed: dict[str, Any] | None = None, limits: Limits = DEFAULT) -> Preset:
     """Load, merge and validate a preset file.
 
     Args:
         path: the preset's TOML file.
         overrides: ``KEY=VALUE`` strings as given to ``--set``, applied in order.
         fixed: command-line options that set a key (``{"preset.device": "cpu"}``), applied last.
+        limits: the ceilings in force (``--raise-limits``).
     """
     document = load_document(path)
     for text in overrides:
@@ -249,7 +252,7 @@ def load_preset(path: str | Path, overrides: list[str] = (),
         apply_override(document, parts, value)
     for key, value in (fixed or {}).items():
         apply_override(document, key.split("."), value, source=f"--{key.split('.')[-1]}")
-    return validate(document)
+    return validate(document, limits)
 
 
 SHORT_ARRAY = re.compile(r"\[\n((?:[ ]+[^\[\]\n]+,\n)+)[ ]*\]")

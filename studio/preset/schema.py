@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from studio.preset import limits
+from pathlib import PurePath
 from studio.preset.coerce import Problem
-from studio.preset.scenes import NAME_PATTERN, meta
+from studio.preset.fields import NAME_PATTERN, SceneSection, meta
+from studio.preset.limits import MAX_UPSCALE, Limits
 
 DEVICE_PATTERN = r"auto|cpu|cuda|cuda:\d+|mps"
 
@@ -29,7 +28,7 @@ class ModelSpec:
     name: str = "efficientnet_lite0"
     weights: str = "DEFAULT"
 
-    def check(self):
+    def check(self, limits: Limits):
         if not self.name.strip():
             raise Problem("name", "empty", "a model name such as \"vgg16\"", self.name)
 
@@ -43,7 +42,14 @@ class OutputSpec:
     frames: bool = False
     fps: int = field(default=24, **meta(min=1, max=240))
     crf: int = field(default=18, **meta(min=0, max=51))
-    upscale: int = field(default=1, **meta(min=1, max=limits.MAX_UPSCALE, limit="upscale"))
+    upscale: int = field(default=1, **meta(min=1, max=MAX_UPSCALE, limit="upscale"))
+
+    def check(self, limits: Limits) -> None:
+        """A preset is data from strangers: it may not aim its files outside the working tree."""
+        path = PurePath(self.dir)
+        if path.is_absolute() or ".." in path.parts or self.dir.startswith("~"):
+            raise Problem("dir", "outside the working folder",
+                          "a relative path without `..` (use --out for other places)", self.dir)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class Preset:
     preset: PresetInfo
     model: ModelSpec
     output: OutputSpec
-    scenes: tuple[Any, ...]
+    scenes: tuple[SceneSection, ...]  # one section per [[scenes]] table, of its kind's class
     source: str = "<preset>"
     resolved: dict = field(default_factory=dict, compare=False, repr=False)
     extends: tuple[str, ...] = ()
@@ -61,16 +67,3 @@ class Preset:
     @property
     def name(self) -> str:
         return self.preset.name
-
-
-def check_output_dir(spec: OutputSpec) -> None:
-    """A preset is data from strangers: it may not aim its files outside the working tree."""
-    from pathlib import PurePath
-
-    path = PurePath(spec.dir)
-    if path.is_absolute() or ".." in path.parts or spec.dir.startswith("~"):
-        raise Problem("dir", "outside the working folder",
-                      "a relative path without `..` (use --out for other places)", spec.dir)
-
-
-OutputSpec.check = check_output_dir

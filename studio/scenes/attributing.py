@@ -1,37 +1,48 @@
-"""What the attribution scenes (saliency, guided-backprop, occlusion) share: the model, the
-photo, the class they explain, and the side-by-side panel they end in."""
+"""What the attribution scenes (saliency, guided-backprop, occlusion) share: the keys that name a
+photo and the class to explain, the model and photo, and the side-by-side panel they end in."""
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
+from typing import Literal
 
-from studio.attribution import logits
 from studio.errors import PresetError
 from studio.frames import Record
-from studio.output.images import labelled_grid
-from studio.scenes.base import SceneContext
+from studio.lazy import lazy
+from studio.preset.fields import InputImage, SceneSection, meta
+
+torch = lazy("torch")
+attribute = lazy("studio.attribute")
+layout = lazy("studio.pictures.layout")
+
+
+@dataclass(frozen=True)
+class Explained(SceneSection, InputImage):
+    """A photo and the class whose score is explained: ``"top"`` or a class index."""
+
+    target: int | Literal["top"] = field(default="top", **meta(min=0))
 
 
 class AttributionScene:
-    """Base of the three scenes: resolves ``target`` ("top" or a class index) against the
-    model's outputs before anything renders."""
+    """Base of the three scenes: resolves ``target`` against the model's outputs before
+    anything renders."""
 
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
+        section = context.section
         self.model = context.model()
-        self.image = context.input(self.model.input_size)
+        self.image = context.input(section.input, section.size, self.model.input_size)
         with torch.no_grad():
-            probabilities = logits(self.model, self.image).softmax(dim=1)[0].float().cpu()
+            probabilities = attribute.logits(self.model, self.image).softmax(dim=1)[0].float().cpu()
         classes = probabilities.numel()
-        if scene.target == "top":
+        if section.target == "top":
             self.target = int(probabilities.argmax())
-        elif scene.target >= classes:
+        elif section.target >= classes:
             raise PresetError(context.source, context.key("target"), "no such class",
                               expected=f"\"top\" or a class index 0..{classes - 1} ({self.model.name} "
-                              f"has {classes} outputs)", found=scene.target)
+                              f"has {classes} outputs)", found=section.target)
         else:
-            self.target = scene.target
+            self.target = section.target
         self.probability = float(probabilities[self.target])
 
     @property
@@ -39,14 +50,14 @@ class AttributionScene:
         names = self.model.categories
         return f"class {self.target}" + (f" ({names[self.target]})" if self.target < len(names) else "")
 
-    def panel(self, tiles: list[torch.Tensor], captions: list[str], what: str) -> torch.Tensor:
+    def panel(self, tiles: list, captions: list[str], what: str):
         title = (f"{what} of {self.class_label}, p = {self.probability:.3f}; "
-                 f"{self.model.name}, {self.context.scene.input}")
-        return labelled_grid(torch.stack([t.float().cpu() for t in tiles]), captions, title=title,
-                             columns=len(tiles))
+                 f"{self.model.name}, {self.context.section.input}")
+        return layout.labelled_grid(torch.stack([t.float().cpu() for t in tiles]), captions, title=title,
+                                    columns=len(tiles))
 
     def records(self):
         yield Record("target", self.target)
         yield Record("class", self.class_label)
         yield Record("probability", round(self.probability, 6))
-        yield Record("input", self.context.scene.input)
+        yield Record("input", self.context.section.input)

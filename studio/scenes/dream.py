@@ -8,88 +8,109 @@ are climbed a tile at a time (``tile``; automatic past a megapixel).
 from __future__ import annotations
 
 import dataclasses
-
-import torch
+from dataclasses import dataclass, field
+from typing import Literal
 
 from studio.frames import Record, Still
-from studio.optimize import Ascent, AscentSettings, check_smallest_size, objectives
-from studio.scenes.base import SceneContext
-from studio.scenes.optimizing import contact_sheet
-from studio.optimize.schedule import octave_sizes
+from studio.lazy import lazy
+from studio.preset.coerce import Problem
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
+                                  need_layers, rate, steps)
+from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
+from studio.scenes.labels import as_wh
+from studio.scenes.optimizing import ascent_settings
+
+torch = lazy("torch")
+optimize = lazy("studio.optimize")
+layout = lazy("studio.pictures.layout")
 
 AUTO_TILE_PIXELS = 1024 * 1024
 AUTO_TILE = 512
-MIN_TILE = 64  # an out-of-memory error halves the tile down to this
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, InputImage, Optimisation):
+    WHAT = "a `dream` scene"
+    input: str = "gray"
+    layer: str | None = None
+    layers: tuple[str, ...] | None = None
+    channels: Channels | None = None
+    weights: tuple[float, ...] | dict[str, float] | None = None
+    octaves: int = field(default=4, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    steps: int = steps(20)
+    lr: float | tuple[float, float] = rate(0.02)
+    param: Literal["pixel", "fft"] = "pixel"
+    tile: int | None = field(default=None, **meta(min=64, max=MAX_SIDE))
+
+    def check(self, limits: Limits):
+        need_layers(self, allow_default=False)
+        if self.channels is not None:
+            check_channels(self.channels, limits)
+        if self.tile is not None and self.param != "pixel":
+            raise Problem("tile", "tiling works on pixels", 'param = "pixel" with `tile`', self.param)
+        if isinstance(self.weights, tuple) and len(self.weights) != len(self.layers or (self.layer,)):
+            raise Problem("weights", "one weight per layer", f"{len(self.layers or (self.layer,))} weights",
+                          list(self.weights))
 
 
 class Scene:
-    kind = "dream"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
+        section = context.section
         self.model = context.model()
-        self.names, self.paths = context.layers(self.model)
-        self.start = context.input(self.model.input_size)
+        self.names, self.paths = context.layers(self.model, section.layer, section.layers)
+        self.start = context.input(section.input, section.size, self.model.input_size)
         height, width = self.start.shape[-2:]
-        self.sizes = octave_sizes(height, width, scene.octaves, scene.octave_scale)
-        shapes = check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
-                                     context.key("octaves"))
+        self.sizes = optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
+        shapes = optimize.check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
+                                              context.key("octaves"))
         channels = None
-        if scene.channels is not None:
-            channels = context.channels(scene.channels, min(s[0] for s in shapes.values()))
+        if section.channels is not None:
+            channels = context.channels(section.channels, min(s[0] for s in shapes.values()))
+        objectives = optimize.objectives
         terms = [objectives.layer_l2(p, channels) for p in self.paths]
-        if scene.weights is not None:
-            weights = (list(scene.weights) if isinstance(scene.weights, tuple)
-                       else [scene.weights.get(n, 1.0) for n in self.names])
+        if section.weights is not None:
+            weights = (list(section.weights) if isinstance(section.weights, tuple)
+                       else [section.weights.get(n, 1.0) for n in self.names])
             self.objective, self.labels = objectives.weighted(terms, weights), ["mixed"]
         else:
             self.objective, self.labels = objectives.stacked(terms), self.names
-        tile = scene.tile
+        tile = section.tile
         if tile is None and height * width > AUTO_TILE_PIXELS:
             tile = AUTO_TILE
-        self.settings = AscentSettings.from_scene(scene, tile=tile)
+        self.settings = ascent_settings(section, tile=tile)
         if tile:
             self.settings = dataclasses.replace(self.settings, param="pixel")
         step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
             if tile else (height, width)
-        batch = 1 if scene.weights is not None else len(self.paths)
+        batch = 1 if section.weights is not None else len(self.paths)
         self.memory = context.check_memory(self.model, self.paths, batch, step_size,
                                            key="tile" if tile else "size",
                                            what="a tile" if tile else "one dream step")
-        self.total = scene.steps * len(self.sizes)
+        self.total = section.steps * len(self.sizes)
 
     def render(self, progress):
-        scene = self.context.scene
+        section = self.context.section
         start = self.start.expand(len(self.labels), -1, -1, -1)
-        while True:
-            ascent = Ascent(self.model, self.objective, self.settings, self.context.generator("ascent"),
-                            progress.update)
-            try:
-                result = ascent.run(start, self.sizes, keep_detail=True)
-                break
-            except torch.OutOfMemoryError:
-                tile = self.settings.tile
-                if not tile or tile <= MIN_TILE:
-                    raise
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
-                self.settings = dataclasses.replace(self.settings, tile=tile // 2)
-                progress.n = 0
-                progress.write(f"out of memory with {tile} px tiles: starting again with {tile // 2} px")
+
+        def climb(settings):
+            ascent = optimize.Ascent(self.model, self.objective, settings, self.context.generator("ascent"),
+                                     progress.update)
+            return ascent, ascent.run(start, self.sizes, keep_detail=True)
+
+        (ascent, result), self.settings = optimize.shrink_tile_on_out_of_memory(climb, self.settings, progress)
         with torch.no_grad():
-            before = ascent.score(self.start.expand(len(self.labels), -1, -1, -1)).tolist() \
-                if not self.settings.tile else None
+            before = ascent.score(start).tolist() if not self.settings.tile else None
             after = ascent.score(result).tolist() if not self.settings.tile else None
         if len(self.labels) == 1:
             yield Still(result[0])
         else:
             for label, image in zip(self.labels, result):
                 yield Still(image, name=label)
-            yield Still(contact_sheet([i.cpu() for i in result], self.labels,
-                                      f"{self.model.name} dreams on {scene.input}"))
+            yield Still(layout.contact_sheet([i.cpu() for i in result], self.labels,
+                                             f"{self.model.name} dreams on {section.input}"))
         yield Record("layers", self.paths)
-        yield Record("sizes", [[w, h] for h, w in self.sizes])
+        yield Record("sizes", as_wh(self.sizes))
         yield Record("tile", self.settings.tile)
         yield Record("objective", ascent.scores)
         if before is not None:

@@ -7,51 +7,70 @@ Seed 004 §Feature inversion: early layers keep the picture, late ones keep only
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
+from typing import Literal
 
 from studio.frames import Record, Still
-from studio.models import LayerTap
-from studio.optimize import check_smallest_size
-from studio.optimize.match import feature_distance
-from studio.optimize.objectives import stacked
-from studio.scenes.base import SceneContext, layer_label
-from studio.scenes.matching import descend, descent, frame_every, sheet
+from studio.lazy import lazy
+from studio.preset.fields import InputImage, Matching, SceneSection, meta, need_layers
+from studio.preset.limits import Limits
+from studio.scenes.labels import layer_label
+from studio.scenes.matching import descend, descent, frame_every
+
+torch = lazy("torch")
+models = lazy("studio.models")
+optimize = lazy("studio.optimize")
+match = lazy("studio.optimize.match")
+layout = lazy("studio.pictures.layout")
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, InputImage, Matching):
+    WHAT = "an `inversion` scene"
+    layer: str | None = None
+    layers: tuple[str, ...] | None = None
+    tv_weight: float = field(default=0.05, **meta(min=0.0, max=1e6))
+    param: Literal["pixel", "fft"] = "fft"
+
+    def check(self, limits: Limits):
+        need_layers(self, allow_default=False)
 
 
 class Scene:
-    kind = "inversion"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
+        section = context.section
         self.model = context.model()
-        self.names, self.paths = context.layers(self.model)
-        self.photo = context.input(self.model.input_size)
+        self.names, self.paths = context.layers(self.model, section.layer, section.layers)
+        self.photo = context.input(section.input, section.size, self.model.input_size)
         size = tuple(self.photo.shape[-2:])
-        check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
-        self.start = context.input(self.model.input_size, "noise", "start", size=(size[1], size[0]))
+        optimize.check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
+        self.start = context.input("noise", size, self.model.input_size, "start")
         self.memory = context.check_memory(self.model, self.paths, len(self.paths), size,
                                            what=f"a batch of {len(self.paths)} reconstructions")
-        self.total = scene.steps
+        self.total = section.steps
 
     def render(self, progress):
-        scene = self.context.scene
+        section = self.context.section
         with torch.no_grad():
-            targets = LayerTap(self.model, self.paths)(self.photo)
-        features = stacked([feature_distance(path, targets[path].float()) for path in self.paths])
-        run = descent(self.context, self.model, {"features": features}, progress, tv_weight=scene.tv_weight)
+            targets = models.LayerTap(self.model, self.paths)(self.photo)
+        features = optimize.objectives.stacked([match.feature_distance(path, targets[path].float())
+                                                for path in self.paths])
+        run = descent(self.context, section, self.model, {"features": features}, progress,
+                      tv_weight=section.tv_weight)
         labels = ["photo"] + [layer_label(self.model, p) for p in self.paths]
-        title = f"Inverting {scene.input} from {self.model.name}'s layers"
+        title = f"Inverting {section.input} from {self.model.name}'s layers"
         images = yield from descend(
-            self.context, run, self.start.expand(len(self.paths), -1, -1, -1), frame_every(scene.steps),
-            lambda step, images: sheet([self.photo], images, labels, f"{title}: step {step}/{scene.steps}"))
+            self.context, run, self.start.expand(len(self.paths), -1, -1, -1), frame_every(section.steps),
+            lambda step, images: layout.comparison_sheet([self.photo], images, labels,
+                                                         f"{title}: step {step}/{section.steps}"))
         final = run.final["features"]
-        yield Still(sheet([self.photo], images, ["photo"] + [f"{label}: {loss:.3f}" for label, loss
-                                                             in zip(labels[1:], final)], title))
+        yield Still(layout.comparison_sheet([self.photo], images, ["photo"] + [
+            f"{label}: {loss:.3f}" for label, loss in zip(labels[1:], final)], title))
         for name, image in zip(self.names, images):
             yield Still(image.cpu(), name=name)
         yield Record("layers", self.paths)
         yield Record("loss", run.curves["features"])
         yield Record("start_loss_per_layer", dict(zip(self.paths, run.initial["features"])))
         yield Record("final_loss_per_layer", dict(zip(self.paths, final)))
-        yield Record("tv_weight", scene.tv_weight)
+        yield Record("tv_weight", section.tv_weight)

@@ -6,40 +6,77 @@ blur after each) and 002 (octaves with lr and blur ramps).
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
-from studio.optimize import objectives
-from studio.scenes.base import SceneContext, layer_label
-from studio.scenes.optimizing import Climbs, batch_size, chunks, climb_batches, contact_sheet, one_layer_plan
+from studio.lazy import lazy
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
+                                  need_layer)
+from studio.preset.limits import MAX_CHANNELS, Limits
+from studio.scenes.labels import as_wh, layer_label
+from studio.scenes.optimizing import ascent_settings, one_layer_plan, size_plan
+
+torch = lazy("torch")
+optimize = lazy("studio.optimize")
+layout = lazy("studio.pictures.layout")
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, InputImage, Optimisation):
+    WHAT = "a `maximize` scene"
+    input: str = "noise"
+    layer: str | None = None
+    channels: Channels = "0:16"
+    upscale_steps: int = field(default=0, **meta(min=0, max=64))
+    upscale_factor: float = field(default=1.2, **meta(min=1.0, max=4.0))
+    batch: int | None = field(default=None, **meta(min=1, max=MAX_CHANNELS))
+
+    def check(self, limits: Limits):
+        need_layer(self, "blocks.3")
+        check_channels(self.channels, limits)
+
+    def draft_changes(self) -> dict:
+        changes = super().draft_changes()
+        if self.upscale_steps > 2:
+            changes["upscale_steps"] = 2
+        return changes
+
+
+
+
+def sizes(section: Section, model_size: tuple[int, int]) -> list[tuple[int, int]]:
+    return size_plan(section, model_size, section.upscale_steps, section.upscale_factor)
 
 
 class Scene:
-    kind = "maximize"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
-        self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context)
-        self.channels = context.channels(scene.channels, shape[0])
-        self.batches = chunks(self.channels, batch_size(scene.batch, self.sizes[-1], context.device))
+        section = context.section
+        self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context, section, sizes)
+        self.channels = context.channels(section.channels, shape[0])
+        self.batches = optimize.chunks(self.channels, optimize.batch_size(section.batch, self.sizes[-1],
+                                                                          context.device))
         self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]), self.sizes[-1],
                                            what=f"a batch of {len(self.batches[0])} channels")
-        self.total = scene.steps * len(self.sizes) * len(self.batches)
+        self.total = section.steps * len(self.sizes) * len(self.batches)
 
     def render(self, progress):
-        scene = self.context.scene
-        climbs = Climbs()
-        for batch, result in climb_batches(self.context, self.model,
-                                           lambda b: objectives.channel(self.path, torch.tensor(b)),
-                                           self.batches, self.start, self.sizes, progress, climbs):
+        section = self.context.section
+        climbs = optimize.Climbs()
+
+        def objective(batch):
+            return optimize.objectives.channel(self.path, torch.tensor(batch))
+
+        for batch, result in optimize.climb_batches(self.model, objective, self.batches, self.start, self.sizes,
+                                                    ascent_settings(section), self.context.seed("ascent"),
+                                                    progress, self.context.parts, climbs):
             for channel, image in zip(batch, result):
-                yield Still(image, name=f"{scene.layer}-{channel:04d}")
+                yield Still(image, name=f"{section.layer}-{channel:04d}")
         label = layer_label(self.model, self.path)
-        yield Still(contact_sheet(climbs.images, [str(c) for c in self.channels],
-                                  f"{self.model.name} {label}: {len(self.channels)} channels maximised"))
+        yield Still(layout.contact_sheet(climbs.images, [str(c) for c in self.channels],
+                                         f"{self.model.name} {label}: {len(self.channels)} channels maximised"))
         yield Record("layer", self.path)
-        yield Record("sizes", [[w, h] for h, w in self.sizes])
+        yield Record("sizes", as_wh(self.sizes))
         yield Record("objective", climbs.curve)
         if climbs.splits:
             yield Record("out_of_memory_splits", climbs.splits)

@@ -6,79 +6,75 @@ Seed 004 §Nearest neighbours: pixels differ, features agree; the same objects s
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
-from studio.models.features import feature_vectors
-from studio.output.images import labelled_grid
-from studio.optimize.param import resize
-from studio.scenes.base import SceneContext, layer_label
-from studio.scenes.optimizing import batch_size
+from studio.lazy import lazy
+from studio.preset.fields import MIN_DRAFT_SIDE, ImageSet, SceneSection, meta, side
+from studio.scenes.labels import layer_label
+
+torch = lazy("torch")
+optimize = lazy("studio.optimize")
+features = lazy("studio.models.features")
+layout = lazy("studio.pictures.layout")
 
 TILE = 128
 
 
-def nearest(vectors: torch.Tensor, queries: list[int], k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The k nearest rows of ``vectors`` (N, D) to each query row, by cosine distance.
+@dataclass(frozen=True)
+class ImageSetSection(SceneSection):
+    """A set of images seen through one layer (the penultimate by default)."""
 
-    Returns:
-        ((Q, k) indices, (Q, k) distances), nearest first; a query is its own nearest (0).
+    images: ImageSet = "builtin:*"
+    layer: str | None = None
+    size: tuple[int, int] | None = side()
 
-    Example:
-        >>> nearest(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]]), [0], 2)[0]
-        tensor([[0, 2]])
-    """
-    unit = torch.nn.functional.normalize(vectors.double(), dim=1)
-    distances = (1 - unit[queries] @ unit.T).clamp_min(0)
-    distances[torch.arange(len(queries)), queries] = 0.0  # rounding must not unseat the query
-    order = torch.sort(distances, dim=1, stable=True)
-    return order.indices[:, :k], order.values[:, :k].float()
+    def draft_changes(self) -> dict:
+        return {"size": [MIN_DRAFT_SIDE, MIN_DRAFT_SIDE], **super().draft_changes()}
 
 
-def query_indices(count: int, wanted: int) -> list[int]:
-    """``wanted`` queries spread evenly over a set of ``count`` images (all when fewer)."""
-    if wanted >= count:
-        return list(range(count))
-    return sorted({round(i * (count - 1) / (wanted - 1)) for i in range(wanted)}) if wanted > 1 else [0]
+@dataclass(frozen=True)
+class Section(ImageSetSection):
+    WHAT = "a `neighbours` scene"
+    k: int = field(default=5, **meta(min=1, max=256))
+    queries: int = field(default=8, **meta(min=1, max=256))
 
 
 class Scene:
-    kind = "neighbours"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
+        section = context.section
         self.model = context.model()
-        self.path = context.layer(self.model, scene.layer) if scene.layer else None
-        self.images = context.image_set(self.model.input_size)
+        self.path = context.layer(self.model, section.layer) if section.layer else None
+        self.images = context.image_set(section.images, section.size, self.model.input_size)
         self.total = len(self.images)
 
     def vectors(self, progress) -> torch.Tensor:
         stack = torch.stack([item.image for item in self.images])
-        batch = batch_size(None, tuple(stack.shape[-2:]), self.context.device, backward=False)
-        return feature_vectors(self.model, stack, self.path, batch, progress.update)
+        batch = optimize.batch_size(None, tuple(stack.shape[-2:]), self.context.device, backward=False)
+        return features.feature_vectors(self.model, stack, self.path, batch, progress.update)
 
     @property
     def layer_name(self) -> str:
         return layer_label(self.model, self.path) if self.path else "penultimate layer"
 
     def render(self, progress):
-        scene = self.context.scene
+        section = self.context.section
         vectors = self.vectors(progress)
-        queries = query_indices(len(self.images), scene.queries)
-        k = min(scene.k + 1, len(self.images))  # the query itself, then k others
-        indices, distances = nearest(vectors, queries, k)
+        queries = features.query_indices(len(self.images), section.queries)
+        k = min(section.k + 1, len(self.images))  # the query itself, then k others
+        indices, distances = features.nearest(vectors, queries, k)
         tiles, labels, table = [], [], []
         for query, row, row_distances in zip(queries, indices.tolist(), distances.tolist()):
             for rank, (index, distance) in enumerate(zip(row, row_distances)):
-                tiles.append(resize(self.images[index].image[None], TILE, TILE)[0])
+                tiles.append(layout.resize(self.images[index].image[None], TILE, TILE)[0])
                 labels.append(self.images[index].label if rank == 0 else
                               f"{self.images[index].label} {distance:.2f}")
             table.append({"query": self.images[query].label,
                           "neighbours": [{"image": self.images[i].label, "distance": round(d, 6)}
                                          for i, d in zip(row, row_distances)]})
         title = f"{self.model.name}, {self.layer_name}: {k - 1} nearest of {len(self.images)} (cosine)"
-        yield Still(labelled_grid(torch.stack(tiles), labels, title=title, columns=k))
+        yield Still(layout.labelled_grid(torch.stack(tiles), labels, title=title, columns=k))
         yield Record("layer", self.path or "penultimate")
         yield Record("dimensions", vectors.shape[1])
         yield Record("neighbours", table)

@@ -4,50 +4,74 @@ are one batch (split to fit memory), frame k with its own objective."""
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
+from typing import Literal
 
 from studio.errors import PresetError
 from studio.frames import Frame, Record, Still
-from studio.optimize import check_smallest_size, objectives
-from studio.scenes.base import SceneContext
-from studio.scenes.optimizing import Climbs, batch_size, chunks, climb_batches, one_layer_plan
+from studio.lazy import lazy
+from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, meta, need_layer
+from studio.preset.limits import MAX_FRAMES, Limits
+from studio.scenes.optimizing import ascent_settings, one_layer_plan
+
+torch = lazy("torch")
+optimize = lazy("studio.optimize")
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, InputImage, Optimisation):
+    WHAT = "a `progressive` scene"
+    input: str = "noise"
+    layer: str | None = None
+    channel: int = field(default=0, **meta(min=0))
+    neurons: int | Literal["all"] = field(default="all", **meta(min=1, max=MAX_FRAMES, limit="frames"))
+    batch: int | None = field(default=None, **meta(min=1, max=MAX_FRAMES))
+
+    def check(self, limits: Limits):
+        need_layer(self, "Mixed_6b")
+
+    def draft_changes(self) -> dict:
+        changes = super().draft_changes()
+        changes["neurons"] = DRAFT_FRAMES if self.neurons == "all" else min(self.neurons, DRAFT_FRAMES)
+        return changes
 
 
 class Scene:
-    kind = "progressive"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
-        self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context)
-        context.channels(scene.channel, shape[0], key="channel")
-        final = check_smallest_size(self.model, [self.path], self.sizes[-1], context.source,
-                                    context.key("size"))[self.path]
+        section = context.section
+        self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context, section)
+        context.channels(section.channel, shape[0], key="channel")
+        final = optimize.check_smallest_size(self.model, [self.path], self.sizes[-1], context.source,
+                                             context.key("size"))[self.path]
         if len(final) != 3:
             raise PresetError(context.source, context.key("layer"), "not a feature map",
                               expected="a layer with channels × height × width outputs",
                               found=f"output shape {list(final)}")
         self.grid = final[1:]
         available = final[1] * final[2]
-        self.count = available if scene.neurons == "all" else min(scene.neurons, available)
-        self.frames = chunks(list(range(1, self.count + 1)),
-                             batch_size(scene.batch, self.sizes[-1], context.device))
+        self.count = available if section.neurons == "all" else min(section.neurons, available)
+        self.frames = optimize.chunks(list(range(1, self.count + 1)),
+                                      optimize.batch_size(section.batch, self.sizes[-1], context.device))
         self.memory = context.check_memory(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
                                            what=f"a batch of {len(self.frames[0])} frames")
-        self.total = scene.steps * len(self.sizes) * len(self.frames)
+        self.total = section.steps * len(self.sizes) * len(self.frames)
 
     def render(self, progress):
-        scene = self.context.scene
-        climbs = Climbs()
-        for _, result in climb_batches(
-                self.context, self.model,
-                lambda counts: objectives.first_neurons(self.path, scene.channel, torch.tensor(counts)),
-                self.frames, self.start, self.sizes, progress, climbs):
+        section = self.context.section
+        climbs = optimize.Climbs()
+
+        def objective(counts):
+            return optimize.objectives.first_neurons(self.path, section.channel, torch.tensor(counts))
+
+        for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes,
+                                                ascent_settings(section), self.context.seed("ascent"),
+                                                progress, self.context.parts, climbs):
             for image in result:
                 yield Frame(image)
         yield Still(climbs.images[-1])
         yield Record("layer", self.path)
-        yield Record("channel", scene.channel)
+        yield Record("channel", section.channel)
         yield Record("feature_map", list(self.grid))
         yield Record("frames", self.count)
         yield Record("objective", climbs.curve)

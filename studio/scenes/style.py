@@ -8,51 +8,64 @@ on any network: 1 balances them, 5 (the default) leans to the style.
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass, field
 
-from studio.errors import PresetError
 from studio.frames import Record, Still
-from studio.models import LayerTap
-from studio.optimize import check_smallest_size
-from studio.optimize.match import feature_distance
-from studio.scenes.base import SceneContext
-from studio.scenes.matching import content_layer, descend, descent, frame_every, sheet, style_layers
+from studio.lazy import lazy
+from studio.preset.coerce import Problem
+from studio.preset.fields import meta
+from studio.preset.limits import Limits
+from studio.scenes.matching import Gram, content_layer, descend, descent, frame_every, style_layers
 from studio.scenes.texture import style_loss
+
+torch = lazy("torch")
+models = lazy("studio.models")
+optimize = lazy("studio.optimize")
+match = lazy("studio.optimize.match")
+layout = lazy("studio.pictures.layout")
+
+
+@dataclass(frozen=True)
+class Section(Gram):
+    WHAT = "a `style` scene"
+    content_layer: str | None = None
+    style_weight: float = field(default=5.0, **meta(min=0.0, max=1e9))
+
+    def check(self, limits: Limits):
+        if not self.style:
+            raise Problem("style", "required key is missing",
+                          "the style image: builtin:NAME or a path (e.g. \"builtin:hubble_deep_field\")", None)
 
 
 class Scene:
-    kind = "style"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
-        if not scene.style:
-            raise PresetError(context.source, context.key("style"), "required key is missing",
-                              expected="the style image: builtin:NAME or a path (e.g. \"builtin:hubble_deep_field\")")
+        section = context.section
         self.model = context.model()
-        self.names, self.paths = style_layers(context, self.model)
-        self.content_path = content_layer(context, self.model)
-        self.content = context.input(self.model.input_size)
-        self.style = context.input(self.model.input_size, scene.style, "style", size=None)
-        check_smallest_size(self.model, [*self.paths, self.content_path], tuple(self.content.shape[-2:]),
-                            context.source, context.key("size"))
-        self.memory = context.check_memory(self.model, [*self.paths, self.content_path], 1,
-                                           tuple(self.content.shape[-2:]))
-        self.total = scene.steps
+        self.names, self.paths = style_layers(context, self.model, section.layers)
+        self.content_path = content_layer(context, self.model, section.content_layer)
+        self.content = context.input(section.input, section.size, self.model.input_size)
+        self.style = context.input(section.style, section.size, self.model.input_size, "style")
+        size = tuple(self.content.shape[-2:])
+        optimize.check_smallest_size(self.model, [*self.paths, self.content_path], size, context.source,
+                                     context.key("size"))
+        self.memory = context.check_memory(self.model, [*self.paths, self.content_path], 1, size)
+        self.total = section.steps
 
     def render(self, progress):
-        scene = self.context.scene
+        section = self.context.section
         with torch.no_grad():
-            target = LayerTap(self.model, [self.content_path])(self.content)[self.content_path].float()
-        terms = {"content": feature_distance(self.content_path, target),
+            target = models.LayerTap(self.model, [self.content_path])(self.content)[self.content_path].float()
+        terms = {"content": match.feature_distance(self.content_path, target),
                  "style": style_loss(self.model, self.paths, self.style)}
-        run = descent(self.context, self.model, terms, progress, weights={"style": scene.style_weight})
+        run = descent(self.context, section, self.model, terms, progress, weights={"style": section.style_weight})
         labels = ["content", "style", "result"]
-        title = f"{scene.input} in the style of {scene.style} ({self.model.name}, style weight {scene.style_weight:g})"
-        images = yield from descend(self.context, run, self.content, frame_every(scene.steps),
+        title = (f"{section.input} in the style of {section.style} ({self.model.name}, "
+                 f"style weight {section.style_weight:g})")
+        images = yield from descend(self.context, run, self.content, frame_every(section.steps),
                                     lambda _, images: images[0].cpu())
         yield Still(images[0].cpu())
-        yield Still(sheet([self.content, self.style], images, labels, title), name="comparison")
+        yield Still(layout.comparison_sheet([self.content, self.style], images, labels, title), name="comparison")
         yield Record("style_layers", self.paths)
         yield Record("content_layer", self.content_path)
         yield Record("style_loss", run.curves["style"])

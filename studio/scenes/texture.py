@@ -7,51 +7,57 @@ Seed 004 §Texture synthesis, §Gram matrix. The sample is ``style`` (or ``input
 
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass
 
 from studio.frames import Record, Still
-from studio.models import LayerTap
-from studio.optimize import check_smallest_size
-from studio.optimize.match import gram, gram_distance
-from studio.optimize.objectives import weighted
-from studio.scenes.base import SceneContext
-from studio.scenes.matching import descend, descent, frame_every, sheet, style_layers
-from studio.scenes.optimizing import working_size
+from studio.lazy import lazy
+from studio.scenes.matching import Gram, descend, descent, frame_every, style_layers
+
+torch = lazy("torch")
+models = lazy("studio.models")
+optimize = lazy("studio.optimize")
+match = lazy("studio.optimize.match")
+layout = lazy("studio.pictures.layout")
 
 
-def style_loss(model, paths: list[str], sample: torch.Tensor):
+@dataclass(frozen=True)
+class Section(Gram):
+    WHAT = "a `texture` scene"
+
+
+def style_loss(model, paths: list[str], sample):
     """Mean of the relative Gram distances at ``paths`` to ``sample`` (1, 3, H, W)."""
     with torch.no_grad():
-        found = LayerTap(model, paths)(sample)
-    return weighted([gram_distance(p, gram(found[p])) for p in paths], [1 / len(paths)] * len(paths))
+        found = models.LayerTap(model, paths)(sample)
+    return optimize.objectives.weighted([match.gram_distance(p, match.gram(found[p])) for p in paths],
+                                        [1 / len(paths)] * len(paths))
 
 
 class Scene:
-    kind = "texture"
-
-    def __init__(self, context: SceneContext):
+    def __init__(self, context):
         self.context = context
-        scene = context.scene
+        section = context.section
         self.model = context.model()
-        self.names, self.paths = style_layers(context, self.model)
-        spec, key = (scene.style, "style") if scene.style else (scene.input, "input")
-        self.sample = context.input(self.model.input_size, spec, key, size=None)
+        self.names, self.paths = style_layers(context, self.model, section.layers)
+        spec, key = (section.style, "style") if section.style else (section.input, "input")
+        self.sample = context.input(spec, section.size, self.model.input_size, key)
         self.sample_name = spec
-        height, width = working_size(scene, self.model.input_size)
-        check_smallest_size(self.model, self.paths, (height, width), context.source, context.key("size"))
-        self.start = context.input(self.model.input_size, "noise", "start", size=(width, height))
-        self.memory = context.check_memory(self.model, self.paths, 1, (height, width))
-        self.total = scene.steps
+        size = section.size or self.model.input_size
+        optimize.check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
+        self.start = context.input("noise", size, self.model.input_size, "start")
+        self.memory = context.check_memory(self.model, self.paths, 1, size)
+        self.total = section.steps
 
     def render(self, progress):
-        scene = self.context.scene
-        run = descent(self.context, self.model, {"style": style_loss(self.model, self.paths, self.sample)},
-                      progress)
-        images = yield from descend(self.context, run, self.start, frame_every(scene.steps))
+        section = self.context.section
+        run = descent(self.context, section, self.model,
+                      {"style": style_loss(self.model, self.paths, self.sample)}, progress)
+        images = yield from descend(self.context, run, self.start, frame_every(section.steps))
         yield Still(images[0].cpu())
-        yield Still(sheet([self.sample], images, ["sample", f"synthesised, loss {run.final['style'][0]:.3f}"],
-                          f"Texture of {self.sample_name} from {self.model.name}: {', '.join(self.names)}"),
-                    name="comparison")
+        yield Still(layout.comparison_sheet([self.sample], images,
+                                            ["sample", f"synthesised, loss {run.final['style'][0]:.3f}"],
+                                            f"Texture of {self.sample_name} from {self.model.name}: "
+                                            f"{', '.join(self.names)}"), name="comparison")
         yield Record("layers", self.paths)
         yield Record("loss", run.curves["style"])
         yield Record("start_loss", run.initial["style"][0])

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from studio.errors import RenderError
+from studio.optimize.loop import PartStore
 from studio.optimize.schedule import Ramp
 from studio.train.datasets import Dataset
 from studio.train.schedules import multiplier, scheduled
@@ -38,28 +39,29 @@ class History:
     clean_accuracy: list[float] = field(default_factory=list)
 
 
-def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: torch.Generator,
+def train(net: nn.Module, data: Dataset, truth: torch.Tensor, section, generator: torch.Generator,
           device: torch.device, on_epoch: Callable[[int], None] = lambda e: None,
-          checkpoint: Callable[[dict], None] | None = None, resume: dict | None = None):
-    """Train ``net`` on ``data`` under ``scene.loss_schedule``.
+          store: PartStore | None = None, checkpoint_key: str = "training"):
+    """Train ``net`` on ``data`` as a `train` section says (epochs, lr, batches, loss schedule).
 
     Args:
-        checkpoint: called at every snapshot epoch with everything needed to go on from there
-            (weights, optimiser, generator state, history, snapshots).
-        resume: such a checkpoint: training goes on from its epoch, exactly as if never stopped.
+        store: where a checkpoint goes at every snapshot epoch (weights, optimiser, generator
+            state, history, snapshots); training that finds one goes on from its epoch, exactly
+            as if never stopped.
 
     Returns:
         (History, {epoch: state_dict} at the snapshot epochs).
     """
     images, labels, truth = data.images.to(device), data.labels.to(device), truth.to(device)
-    lr = Ramp.of(scene.lr)
-    optimiser = (torch.optim.Adam(net.parameters(), lr=lr.start) if scene.optimizer == "adam"
+    lr = Ramp.of(section.lr)
+    optimiser = (torch.optim.Adam(net.parameters(), lr=lr.start) if section.optimizer == "adam"
                  else torch.optim.SGD(net.parameters(), lr=lr.start, momentum=0.9))
     loss_fn = nn.CrossEntropyLoss()
-    wanted = set(snapshot_epochs(scene.epochs, scene.snapshot_every))
+    wanted = set(snapshot_epochs(section.epochs, section.snapshot_every))
     snapshots = {0: copy.deepcopy(net.state_dict())}
     history = History()
     first = 0
+    resume = store.load(checkpoint_key) if store is not None else None
     if resume is not None:
         net.load_state_dict(resume["net"])
         optimiser.load_state_dict(resume["optimiser"])
@@ -68,16 +70,16 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: 
         snapshots, first = resume["snapshots"], resume["epoch"]
         on_epoch(first)
     count = len(labels)
-    for epoch in range(first, scene.epochs):
+    for epoch in range(first, section.epochs):
         for group in optimiser.param_groups:
-            group["lr"] = lr.at(epoch / max(scene.epochs - 1, 1))
+            group["lr"] = lr.at(epoch / max(section.epochs - 1, 1))
         net.train()
         order = torch.randperm(count, generator=generator).to(device)
         total_loss = total_objective = 0.0
-        for start in range(0, count, scene.batch_size):
-            batch = order[start:start + scene.batch_size]
+        for start in range(0, count, section.batch_size):
+            batch = order[start:start + section.batch_size]
             loss = loss_fn(net(images[batch]), labels[batch])
-            objective = scheduled(scene.loss_schedule, loss, epoch)
+            objective = scheduled(section.loss_schedule, loss, epoch)
             optimiser.zero_grad(set_to_none=True)
             objective.backward()
             optimiser.step()
@@ -91,13 +93,13 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, scene, generator: 
             predicted = net(images).argmax(dim=1)
         history.loss.append(round(total_loss / count, 6))
         history.objective.append(round(total_objective / count, 6))
-        history.multiplier.append(round(multiplier(scene.loss_schedule, epoch), 6))
+        history.multiplier.append(round(multiplier(section.loss_schedule, epoch), 6))
         history.accuracy.append(round(float((predicted == labels).float().mean()), 6))
         history.clean_accuracy.append(round(float((predicted == truth).float().mean()), 6))
         if epoch + 1 in wanted:
             snapshots[epoch + 1] = copy.deepcopy(net.state_dict())
-            if checkpoint is not None and epoch + 1 < scene.epochs:
-                checkpoint({"net": net.state_dict(), "optimiser": optimiser.state_dict(),
+            if store is not None and epoch + 1 < section.epochs:
+                store.save(checkpoint_key, {"net": net.state_dict(), "optimiser": optimiser.state_dict(),
                             "generator": generator.get_state(), "history": dataclasses.asdict(history),
                             "snapshots": snapshots, "epoch": epoch + 1})
         on_epoch(1)

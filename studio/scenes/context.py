@@ -1,4 +1,5 @@
-"""What every scene gets: its validated section, a seeded generator, the model, inputs, layers."""
+"""What every scene is built with: its validated section, seeds, the model, inputs, layers, the
+memory it may plan on and the store of its finished parts (for a resume). Sizes are (h, w)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,28 @@ def derive_seed(*parts) -> int:
 
 @dataclass
 class SceneContext:
-    """Everything a scene may read. Scenes produce frames; they never write files."""
+    """Everything a scene may read. Scenes produce frames; they never write files.
+
+    Args:
+        preset: the validated preset; the scene's own section is ``section``.
+        index: the scene's position in the preset.
+        device: where it renders.
+        base: the folder relative input paths are read from (the preset's).
+        parts: the store of this scene's finished parts (``output.cache.PartCache``): an
+            interrupted render resumes from them. None: nothing is kept.
+        memory_limit: bytes one step may plan to use (``--memory-limit``); None: what the
+            device has free.
+    """
 
     preset: Preset
     index: int
     device: torch.device
     base: Path = field(default_factory=Path.cwd)
-    parts: object | None = None  # a PartCache where the renderer keeps finished parts (resume)
+    parts: object | None = None
+    memory_limit: int | None = None
 
     @property
-    def scene(self):
+    def section(self):
         return self.preset.scenes[self.index]
 
     @property
@@ -41,8 +54,11 @@ class SceneContext:
     def key(self, name: str) -> str:
         return f"scenes.{self.index}.{name}"
 
+    def seed(self, purpose: str = "") -> int:
+        return derive_seed(self.preset.preset.seed, self.index, purpose)
+
     def generator(self, purpose: str = "") -> torch.Generator:
-        return torch.Generator().manual_seed(derive_seed(self.preset.preset.seed, self.index, purpose))
+        return torch.Generator().manual_seed(self.seed(purpose))
 
     def model(self) -> LoadedModel:
         spec = self.preset.model
@@ -51,20 +67,18 @@ class SceneContext:
     def layer(self, model: LoadedModel, name: str, key: str = "layer") -> str:
         return resolve_layer(model, name, self.source, self.key(key))
 
-    def layers(self, model: LoadedModel) -> tuple[list[str], list[str]]:
-        """The scene's `layers` (or its one `layer`): names as written and resolved module paths."""
-        scene = self.scene
-        if scene.layers:
-            names = list(scene.layers)
-            return names, [self.layer(model, n, f"layers.{i}") for i, n in enumerate(names)]
-        return [scene.layer], [self.layer(model, scene.layer)]
+    def layers(self, model: LoadedModel, layer: str | None, layers: tuple[str, ...] | None
+               ) -> tuple[list[str], list[str]]:
+        """``layers`` (or the one ``layer``): names as written and resolved module paths."""
+        if layers:
+            return list(layers), [self.layer(model, n, f"layers.{i}") for i, n in enumerate(layers)]
+        return [layer], [self.layer(model, layer)]
 
-    def input(self, model_size: tuple[int, int], spec: str | None = None, key: str = "input",
-              size: tuple[int, int] | None = None) -> torch.Tensor:
-        scene = self.scene
-        image = load_input(spec if spec is not None else scene.input,
-                           size if size is not None else getattr(scene, "size", None), model_size,
-                           self.generator(key), self.base, self.source, self.key(key))
+    def input(self, spec: str, size: tuple[int, int] | None, model_size: tuple[int, int],
+              key: str = "input") -> torch.Tensor:
+        """An input image (1, 3, H, W) on the device: ``size`` (h, w), or the model's size
+        (photos keep their aspect)."""
+        image = load_input(spec, size, model_size, self.generator(key), self.base, self.source, self.key(key))
         return image.to(self.device)
 
     def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
@@ -73,16 +87,14 @@ class SceneContext:
         from studio.budget import Workload, check_memory
 
         return check_memory(model, Workload(tuple(paths), batch, tuple(size), backward, what),
-                            self.device, self.source, self.key(key))
+                            self.device, self.source, self.key(key), self.memory_limit)
 
-    def image_set(self, model_size: tuple[int, int], keep_aspect: bool = False):
-        """The scene's ``images``, brought to its ``size`` (or the model's); see ``imagesets``."""
+    def image_set(self, spec: str | tuple[str, ...], size: tuple[int, int] | None, model_size: tuple[int, int],
+                  keep_aspect: bool = False):
+        """The images of ``spec`` brought to ``size`` (h, w) or the model's; see ``imagesets``."""
         from studio.imagesets import load_image_set
 
-        scene = self.scene
-        size = (scene.size[1], scene.size[0]) if scene.size else None
-        return load_image_set(scene.images, size, model_size, self.base, self.source,
-                              self.key("images"), keep_aspect)
+        return load_image_set(spec, size, model_size, self.base, self.source, self.key("images"), keep_aspect)
 
     def channels(self, spec, available: int, key: str = "channels", count_means_first: bool = False) -> list[int]:
         """Resolve ``channels`` against a layer with ``available`` channels.
@@ -105,10 +117,3 @@ class SceneContext:
                               expected=f"channels 0..{available - 1} (the layer has {available})",
                               found=", ".join(map(str, bad[:5])))
         return chosen
-
-
-def layer_label(model: LoadedModel, path: str) -> str:
-    from studio.models.layers import aliases_for
-
-    names = [alias for alias, target in aliases_for(model.module).items() if target == path]
-    return f"{path} ({names[0]})" if names else path

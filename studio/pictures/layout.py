@@ -1,4 +1,4 @@
-"""Tensors to pictures: colour maps, labelled grids, contact sheets, 8-bit conversion.
+"""Layout: labelled grids, contact sheets, stacks, crops and tiles.
 
 Images are float tensors in [0, 1], shaped (3, H, W) for one picture or (N, 3, H, W) for many.
 """
@@ -13,80 +13,25 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from studio.errors import RenderError
+from studio.pictures.colour import from_pil, upscale
 
 BACKGROUND = (16, 16, 20)
 LABEL_COLOUR = (225, 225, 230)
+SHEET_TILE = 192  # contact-sheet tiles are at most this many pixels a side (full size: one PNG each)
 
 
-@functools.lru_cache(maxsize=16)
-def _lut(name: str) -> torch.Tensor:
-    import matplotlib
+def resize(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Bilinear, antialiased resize of (N, 3, h, w) images to (height, width) (Kornia)."""
+    from kornia.geometry.transform import resize as kornia_resize
 
-    return torch.from_numpy(matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3]).float()
-
-
-def colormap(maps: torch.Tensor, name: str = "viridis", per_map: bool = True,
-             span: tuple[float, float] | None = None) -> torch.Tensor:
-    """Colour single-channel maps through a matplotlib colour map.
-
-    Args:
-        maps: (N, H, W) activations, any range.
-        name: a matplotlib colour map name.
-        per_map: stretch each map to its own min..max (else one range for all).
-        span: a fixed (low, high) range instead (values outside are clipped), e.g. symmetric
-            about zero for signed maps.
-
-    Returns:
-        (N, 3, H, W) in [0, 1]. A constant map comes out as the colour map's lowest colour.
-
-    Example:
-        >>> colormap(torch.arange(4.).view(1, 2, 2)).shape
-        torch.Size([1, 3, 2, 2])
-    """
-    maps = maps.detach().float().cpu()
-    dims = (1, 2) if per_map else (0, 1, 2)
-    if span is not None:
-        low, width = torch.tensor(span[0]), torch.tensor(max(span[1] - span[0], 1e-12))
-    else:
-        low = maps.amin(dim=dims, keepdim=True)
-        width = (maps.amax(dim=dims, keepdim=True) - low).clamp_min(1e-12)
-    index = ((maps - low) / width * 255).round().long().clamp(0, 255)
-    return _lut(name)[index].permute(0, 3, 1, 2).contiguous()
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(3, H, W) in [0, 1] → (H, W, 3) uint8. Refuses NaN/Inf: no broken picture is written."""
-    image = image.detach().float().cpu()
-    if not torch.isfinite(image).all():
-        raise RenderError("the image holds NaN or Inf values; nothing was written "
-                          "(lower `lr` or raise `blur` in the scene)")
-    if image.dim() == 2:
-        image = image.unsqueeze(0)
-    if image.shape[0] == 1:
-        image = image.expand(3, -1, -1)
-    return (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
-
-
-def upscale(image: torch.Tensor, factor: int) -> torch.Tensor:
-    """Integer nearest-neighbour upscale of (..., H, W) images (crisp pixels for tiny nets)."""
-    if factor == 1:
-        return image
-    return image.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
+    if images.shape[-2:] == (height, width):
+        return images
+    return kornia_resize(images, (height, width), interpolation="bilinear", antialias=True)
 
 
 def enlarge(tiles: torch.Tensor, min_side: int) -> torch.Tensor:
     """Nearest-neighbour enlarge by the smallest integer that makes tiles ``min_side`` px wide."""
     return upscale(tiles, max(1, math.ceil(min_side / tiles.shape[-1])))
-
-
-def figure_image(figure) -> torch.Tensor:
-    """A matplotlib Figure drawn off screen (Agg) as a (3, H, W) image."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
 
 
 @functools.lru_cache(maxsize=8)
@@ -97,10 +42,6 @@ def font(size: int) -> ImageFont.ImageFont:
 def _text_size(text: str, size: int) -> tuple[int, int]:
     left, top, right, bottom = font(size).getbbox(text)
     return right - left, bottom - top
-
-
-def from_pil(picture: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(picture.convert("RGB")).copy()).permute(2, 0, 1).float() / 255
 
 
 def labelled_grid(tiles: torch.Tensor, labels: Sequence[str] = (), title: str = "",
@@ -166,3 +107,45 @@ def fit_width(image: torch.Tensor, width: int) -> torch.Tensor:
     height = max(1, round(image.shape[-2] * width / image.shape[-1]))
     return torch.nn.functional.interpolate(image[None], size=(height, width), mode="area"
                                            if width < image.shape[-1] else "nearest")[0]
+
+
+def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str) -> torch.Tensor:
+    """A labelled grid of (3, H, W) images, tiles shrunk to at most ``SHEET_TILE`` px."""
+    height, width = images[0].shape[-2:]
+    ratio = min(1.0, SHEET_TILE / max(height, width))
+    tiles = torch.stack([img.float() for img in images])
+    if ratio < 1:
+        tiles = resize(tiles, max(1, round(height * ratio)), max(1, round(width * ratio)))
+    return labelled_grid(tiles, labels, title=title)
+
+
+def comparison_sheet(references: list[torch.Tensor], images: torch.Tensor, labels: list[str],
+                     title: str) -> torch.Tensor:
+    """References (each (1, 3, h, w), brought to the results' size) then results (N, 3, H, W),
+    labelled, as one contact sheet."""
+    height, width = images.shape[-2:]
+    tiles = [resize(r, height, width)[0].cpu() for r in references] + [i.cpu() for i in images]
+    return contact_sheet(tiles, labels, title)
+
+
+def crop(image: torch.Tensor, top: int, left: int, bottom: int, right: int) -> torch.Tensor:
+    """The part of ``image`` (3, H, W) inside a box that may reach past its edges: what the unit
+    actually sees of the picture.
+
+    Example:
+        >>> crop(torch.ones(3, 4, 4), -1, -1, 2, 3).shape
+        torch.Size([3, 2, 3])
+    """
+    _, rows, columns = image.shape
+    return image[:, max(0, top):min(rows, bottom), max(0, left):min(columns, right)]
+
+
+def fit_tile(patch: torch.Tensor, side: int) -> torch.Tensor:
+    """``patch`` scaled to fit a ``side``² tile, aspect kept, centred on the background colour."""
+    height, width = patch.shape[-2:]
+    scale = side / max(height, width)
+    inner = resize(patch[None], max(1, round(height * scale)), max(1, round(width * scale)))[0]
+    tile = (torch.tensor(BACKGROUND, dtype=patch.dtype) / 255).view(3, 1, 1).repeat(1, side, side)
+    top, left = (side - inner.shape[-2]) // 2, (side - inner.shape[-1]) // 2
+    tile[:, top:top + inner.shape[-2], left:left + inner.shape[-1]] = inner
+    return tile

@@ -1,0 +1,78 @@
+"""Charts drawn with matplotlib off screen: bar charts of channel responses, training curves."""
+
+from __future__ import annotations
+
+import torch
+from PIL import Image
+
+from studio.pictures.colour import from_pil
+
+DARK = "#101014"
+
+
+def figure_image(figure) -> torch.Tensor:
+    """A matplotlib Figure drawn off screen (Agg) as a (3, H, W) image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+
+
+def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
+    """Mean activation per channel as bars, the top channels highlighted and labelled."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 4.5), dpi=100, facecolor=DARK)
+    axes = figure.add_subplot()
+    axes.set_facecolor(DARK)
+    values = means.tolist()
+    colours = ["#5a5a6a"] * len(values)
+    for channel in top:
+        colours[channel] = "#ffb000"
+    axes.bar(range(len(values)), values, width=1.0, color=colours)
+    for rank, channel in enumerate(top[:10]):
+        axes.annotate(str(channel), (channel, values[channel]), textcoords="offset points",
+                      xytext=(0, 3 + 9 * (rank % 2)), ha="center", color="#ffd060", fontsize=8)
+    axes.set_title(title, color="#e0e0e6")
+    axes.set_xlabel("channel", color="#c0c0c8")
+    axes.set_ylabel("mean activation", color="#c0c0c8")
+    axes.tick_params(colors="#a0a0a8")
+    for spine in axes.spines.values():
+        spine.set_color("#505058")
+    axes.set_xlim(-1, len(values))
+    figure.tight_layout()
+    return figure_image(figure)
+
+
+def loss_chart(history, epoch: int, width: int, height: int = 220) -> torch.Tensor:
+    """Loss (and the scheduled objective, and accuracy) over all epochs, ``epoch`` marked."""
+    from matplotlib.figure import Figure
+
+    dpi = 100
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=DARK)
+    axes = figure.add_subplot()
+    axes.set_facecolor(DARK)
+    epochs = list(range(len(history.loss)))
+    axes.plot(epochs, history.loss, color="#ffb000", linewidth=1.2, label="loss")
+    if any(abs(m - 1.0) > 1e-9 for m in history.multiplier) or history.objective != history.loss:
+        axes.plot(epochs, history.objective, color="#ff6060", linewidth=0.9, linestyle="--", label="objective")
+    values = [abs(v) for v in history.loss + history.objective]
+    if max(values) > 50 * max(sorted(values)[len(values) // 2], 1e-6):
+        # a loss that explodes (gradient ascent) would flatten the rest of the curve
+        axes.set_yscale("symlog", linthresh=max(sorted(values)[len(values) // 2], 1e-3))
+    accuracy = axes.twinx()
+    accuracy.plot(epochs, history.accuracy, color="#60c0ff", linewidth=0.8, alpha=0.8, label="accuracy")
+    accuracy.set_ylim(0, 1.02)
+    accuracy.tick_params(colors="#8090a0", labelsize=7)
+    marker = min(max(epoch - 1, 0), len(history.loss) - 1)
+    axes.axvline(marker, color="#ffffff", linewidth=0.8, alpha=0.7)
+    axes.plot([marker], [history.loss[marker]], "o", color="#ffffff", markersize=4)
+    axes.set_title(f"epoch {epoch}   loss {history.loss[marker]:.4g}   accuracy {history.accuracy[marker]:.0%}",
+                   color="#e0e0e6", fontsize=9)
+    axes.tick_params(colors="#a0a0a8", labelsize=7)
+    for spine in list(axes.spines.values()) + list(accuracy.spines.values()):
+        spine.set_color("#505058")
+    axes.legend(loc="upper right", fontsize=7, facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
+    figure.subplots_adjust(left=0.08, right=0.93, top=0.86, bottom=0.14)
+    return figure_image(figure)

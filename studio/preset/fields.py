@@ -1,0 +1,173 @@
+"""What every scene section is built from: the base class, the key groups several kinds share
+(an input image, optimisation settings), and the rules that join keys.
+
+A kind's own section lives in its scene module (``studio/scenes/<kind>.py``) and combines these.
+Field metadata (bounds, patterns, words for the expectation): see ``coerce.py``. Sizes are
+written ``[width, height]`` in a preset, as artists say them, and held as ``(height, width)``
+in a section, as tensors are shaped: the only place the order turns is here (``side``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
+from studio.preset.coerce import Problem
+
+NAME_PATTERN = r"[a-z0-9_-]+"
+CHANNELS_TEXT = r"all|\d+:\d+"
+MIN_DRAFT_SIDE = 80  # inception_v3 needs 75 px
+DRAFT_CHANNELS = 4
+DRAFT_FRAMES = 6
+
+Channels = int | tuple[int, ...] | str
+ImageSet = str | tuple[str, ...]
+
+
+def meta(**kwargs) -> dict:
+    return {"metadata": kwargs}
+
+
+def side(default: tuple[int, int] | None = None):
+    """A ``size`` field: ``[width, height]`` in TOML, ``(height, width)`` once validated."""
+    return field(default=default, **meta(min=8, max=MAX_SIDE, limit=f"{MAX_SIDE} px per side", reversed=True,
+                                          expect=f"[width, height] between 8 and {MAX_SIDE} px"))
+
+
+def steps(default: int):
+    return field(default=default, **meta(min=1, max=MAX_STEPS, limit="steps"))
+
+
+def rate(default: float):
+    return field(default=default, **meta(min=0.0, max=1000.0))
+
+
+def as_toml_size(size: tuple[int, int]) -> list[int]:
+    """(height, width) back to the preset's ``[width, height]``."""
+    return [size[1], size[0]]
+
+
+@dataclass(frozen=True)
+class SceneSection:
+    """The keys every scene has. A kind's section adds its own and may override ``check``
+    (rules joining several keys) and ``draft_changes`` (what ``--draft`` scales down)."""
+
+    WHAT: ClassVar[str] = "a scene"
+    kind: str = ""
+    name: str | None = field(default=None, **meta(pattern=NAME_PATTERN,
+                                                   expect="lower-case letters, digits, '-' or '_'"))
+
+    def check(self, limits: Limits) -> None:
+        pass
+
+    def draft_changes(self) -> dict:
+        """Keys a draft changes, with TOML-ready values: the shared keys (size, steps, octaves,
+        channels) scaled down, whichever of them this section has; kinds add their own."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        changes = {}
+        if values.get("size"):
+            height, width = values["size"]
+            changes["size"] = [max(MIN_DRAFT_SIDE, width // 4), max(MIN_DRAFT_SIDE, height // 4)]
+        if "steps" in values:
+            changes["steps"] = max(2, values["steps"] // 8)
+        if values.get("octaves", 1) > 2:
+            changes["octaves"] = 2
+        if values.get("channels") is not None and not isinstance(values["channels"], int):
+            changes["channels"] = fewer_channels(values["channels"])
+        return changes
+
+    def draft(self) -> dict:
+        """The keys of this scene that ``--draft`` changes, with their draft values."""
+        return {k: v for k, v in self.draft_changes().items() if v != getattr(self, k)}
+
+
+def fewer_channels(channels: Channels) -> Channels | list[int]:
+    if channels == "all":
+        return f"0:{DRAFT_CHANNELS}"
+    if isinstance(channels, str):
+        start, stop = map(int, channels.split(":"))
+        return f"{start}:{min(stop, start + DRAFT_CHANNELS)}"
+    if isinstance(channels, tuple):
+        return list(channels[:DRAFT_CHANNELS])
+    return channels
+
+
+@dataclass(frozen=True)
+class InputImage:
+    input: str = "builtin:chelsea"
+    size: tuple[int, int] | None = side()
+
+
+@dataclass(frozen=True)
+class Transforms:
+    """Robustness transforms drawn every step, and the image parameterisation."""
+
+    jitter: int = field(default=8, **meta(min=0, max=512))
+    rotate: float = field(default=5.0, **meta(min=0.0, max=180.0))
+    scale: tuple[float, float] = field(default=(0.95, 1.05), **meta(min=0.1, max=10.0))
+    param: Literal["pixel", "fft"] = "fft"
+
+
+@dataclass(frozen=True)
+class Optimisation(Transforms):
+    """An ascent: steps per size, schedules, octaves and blur between steps."""
+
+    steps: int = steps(64)
+    lr: float | tuple[float, float] = rate(0.05)
+    octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    octave_scale: float = field(default=1.4, **meta(min=1.0, max=4.0))
+    blur: float | tuple[float, float] = field(default=0.0, **meta(min=0.0, max=64.0))
+
+
+@dataclass(frozen=True)
+class Matching(Transforms):
+    """A descent towards a target matches it exactly: no robustness transforms unless asked,
+    Adam on pixels (Mahendran & Vedaldi, Gatys et al.)."""
+
+    steps: int = steps(200)
+    lr: float | tuple[float, float] = rate(0.05)
+    jitter: int = field(default=0, **meta(min=0, max=512))
+    rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    param: Literal["pixel", "fft"] = "pixel"
+
+
+def check_channels(channels: Channels, limits: Limits, key: str = "channels") -> None:
+    if isinstance(channels, str):
+        if not re.fullmatch(CHANNELS_TEXT, channels):
+            raise Problem(key, "badly formed", '"all", "a:b", an integer or an array of integers',
+                          channels)
+        if channels != "all":
+            start, stop = map(int, channels.split(":"))
+            if stop <= start:
+                raise Problem(key, "empty range", '"a:b" with b greater than a', channels)
+            if stop - start > limits.channels:
+                raise Problem(key, f"over the limit of {limits.channels} channels",
+                              f"at most {limits.channels} channels", channels)
+    elif isinstance(channels, tuple):
+        if not channels:
+            raise Problem(key, "empty", "at least one channel", [])
+        if any(c < 0 for c in channels):
+            raise Problem(key, "negative channel", "channel indices of 0 or more", list(channels))
+        if len(channels) > limits.channels:
+            raise Problem(key, f"over the limit of {limits.channels} channels",
+                          f"at most {limits.channels} channels", f"{len(channels)} channels")
+    elif isinstance(channels, int) and channels < 0:
+        raise Problem(key, "negative channel", "a channel index of 0 or more", channels)
+
+
+def need_layer(section, example: str) -> None:
+    if section.layer is None:
+        raise Problem("layer", "required key is missing", f"a layer name such as \"{example}\"", None)
+
+
+def need_layers(section, allow_default: bool) -> None:
+    if section.layer is not None and section.layers is not None:
+        raise Problem("layers", "give `layer` or `layers`, not both", None, None)
+    if not allow_default and section.layer is None and section.layers is None:
+        raise Problem("layer", "required key is missing", "a layer name such as \"blocks.4\"", None)
+    if section.layers is not None and not section.layers:
+        raise Problem("layers", "empty", "at least one layer name", [])

@@ -1,0 +1,76 @@
+"""Hashes of what a render shows: PNG pixels and decoded MP4 frames (not file bytes, so
+metadata such as the embedded preset may change without changing the pictures).
+
+`python tests/pixel_hashes.py --update` re-renders every shipped preset as a draft and rewrites
+``tests/draft_hashes.json``; do that only for a change that is meant to alter pictures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+HASHES = HERE / "draft_hashes.json"
+
+
+def picture_hash(path: Path) -> str:
+    """sha256 of a PNG's RGB pixels and shape, or of an MP4's decoded frames."""
+    digest = hashlib.sha256()
+    if path.suffix == ".png":
+        from PIL import Image
+
+        with Image.open(path) as picture:
+            pixels = np.asarray(picture.convert("RGB"))
+        digest.update(repr(pixels.shape).encode())
+        digest.update(pixels.tobytes())
+    else:
+        import imageio_ffmpeg
+
+        frames = imageio_ffmpeg.read_frames(str(path))
+        meta = next(frames)
+        digest.update(repr(meta["size"]).encode())
+        for frame in frames:
+            digest.update(bytes(frame))
+    return digest.hexdigest()
+
+
+def folder_hashes(folder: Path) -> dict[str, str]:
+    """Every picture and video under a render folder, by relative path."""
+    return {str(p.relative_to(folder)): picture_hash(p)
+            for p in sorted(folder.rglob("*")) if p.suffix in (".png", ".mp4") and ".studio" not in p.parts}
+
+
+def load() -> dict[str, dict[str, str]]:
+    return json.loads(HASHES.read_text()) if HASHES.is_file() else {}
+
+
+def update(out: Path) -> None:
+    """Render every shipped preset as a draft into ``out`` and record the hashes."""
+    from click.testing import CliRunner
+
+    from studio.cli import main
+    from studio.models import availability
+    from studio.preset import load_preset
+
+    table = {}
+    for path in sorted((HERE.parent / "presets").glob("*.toml")):
+        preset = load_preset(path)
+        extra = [] if availability(preset.model.name).startswith("offline") else ["--set", "model.weights=none"]
+        result = CliRunner().invoke(main, ["render", str(path), "--draft", "--out", str(out), "-q", *extra])
+        assert result.exit_code == 0, result.output
+        table[preset.name] = folder_hashes(out / f"{preset.name}-draft")
+        print(preset.name, len(table[preset.name]), flush=True)
+    HASHES.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(__doc__)
+    import tempfile
+
+    update(Path(tempfile.mkdtemp()))
