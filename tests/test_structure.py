@@ -1,0 +1,98 @@
+"""The structure a contributor relies on: a kind is one file plus one registry line; a section
+takes exactly the keys its kind reads; validating imports no torch."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.scenes import KINDS, section_class
+
+from conftest import ROOT
+
+SWATCH = """
+[preset]
+name = "swatch"
+[[scenes]]
+kind = "swatch"
+colour = [0.0, 0.5, 1.0]
+size = [40, 20]
+"""
+
+
+@pytest.fixture
+def swatch_kind(monkeypatch):
+    monkeypatch.setitem(KINDS, "swatch", "example_kind")  # the one registry line
+
+
+def test_a_new_kind_is_one_file_and_one_registry_line(swatch_kind, cli, write, tmp_path):
+    path = write("s.toml", SWATCH)
+    assert cli("validate", path).exit_code == 0
+    result = cli("render", path, "--out", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    pixels = np.asarray(Image.open(tmp_path / "swatch" / "swatch.png"))
+    assert pixels.shape == (20, 40, 3)  # [width, height] in the preset
+    assert pixels[0, 0].tolist() == [0, 128, 255]
+    assert json.loads((tmp_path / "swatch" / "log.json").read_text())["scenes"]["swatch"]["colour"] == [0.0, 0.5, 1.0]
+    drafted = cli("render", path, "--out", tmp_path, "-q", "--draft")
+    assert drafted.exit_code == 0, drafted.output
+    assert Image.open(tmp_path / "swatch-draft" / "swatch.png").size == (20, 10)  # its own draft rule
+
+
+def test_a_new_kind_validates_like_every_other(swatch_kind, cli, write):
+    unknown = cli("validate", write("u.toml", SWATCH + "colur = [1, 1, 1]\n"))
+    assert unknown.exit_code == 2 and "unknown key in a `swatch` scene" in unknown.output
+    assert "did you mean `colour`" in unknown.output
+    black = cli("validate", write("b.toml", SWATCH.replace("[0.0, 0.5, 1.0]", "[0, 0, 0]")))
+    assert black.exit_code == 2 and "scenes.0.colour" in black.output and "black swatches" in black.output
+
+
+@pytest.mark.parametrize("kind, key", [
+    ("saliency", "window"), ("saliency", "fill"), ("guided-backprop", "samples"), ("occlusion", "noise"),
+    ("inversion", "octaves"), ("inversion", "blur"), ("texture", "style_weight"), ("texture", "content_layer"),
+    ("style", "octave_scale"), ("neighbours", "method"), ("embedding", "k"), ("embedding", "queries"),
+])
+def test_a_section_refuses_keys_its_kind_does_not_read(cli, write, kind, key):
+    text = f'[preset]\nname = "x"\n[[scenes]]\nkind = "{kind}"\nlayer = "blocks.1"\nstyle = "builtin:coffee"\n'
+    text = text.replace('layer = "blocks.1"\n', "") if kind in ("saliency", "guided-backprop", "occlusion",
+                                                                "texture", "style", "neighbours",
+                                                                "embedding") else text
+    text = text.replace('style = "builtin:coffee"\n', "") if kind not in ("texture", "style") else text
+    assert cli("validate", write("ok.toml", text)).exit_code == 0
+    result = cli("validate", write("bad.toml", text + f"{key} = 1\n"))
+    assert result.exit_code == 2 and f"scenes.0.{key}" in result.output and "unknown key" in result.output
+
+
+def test_every_kind_declares_its_own_section():
+    for kind in KINDS:
+        section = section_class(kind)
+        assert section.__module__ == KINDS[kind], kind
+        assert f"`{kind}`" in section.WHAT, kind
+
+
+def test_validating_every_shipped_preset_imports_no_torch():
+    code = ("import glob, sys\nfrom studio.preset import load_preset\n"
+            "for path in sorted(glob.glob('presets/*.toml')):\n    load_preset(path)\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'kornia', 'timm'))\n"
+            "print(len(heavy))")
+    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "0"
+
+
+def test_sizes_are_height_width_inside_and_width_height_in_the_preset(write):
+    from studio.preset import dumps, load_preset
+
+    preset = load_preset(write("s.toml", """
+        [preset]
+        name = "s"
+        [[scenes]]
+        kind = "maximize"
+        layer = "blocks.1"
+        size = [64, 48]
+    """))
+    assert preset.scenes[0].size == (48, 64)
+    assert "size = [64, 48]" in dumps(preset)
