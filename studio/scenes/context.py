@@ -62,7 +62,7 @@ class SceneContext:
 
     def model(self) -> LoadedModel:
         spec = self.preset.model
-        return load_model(spec.name, spec.weights, self.device, self.source)
+        return load_model(spec.name, spec.weights, self.device, self.source, self.preset.preset.seed)
 
     def layer(self, model: LoadedModel, name: str, key: str = "layer") -> str:
         return resolve_layer(model, name, self.source, self.key(key))
