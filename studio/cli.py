@@ -104,14 +104,31 @@ def render_main():
 @main.command()
 @click.argument("presets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--device", help="auto | cpu | cuda | cuda:N (overrides preset.device)")
+@click.option("--quick", is_flag=True, help="only the preset's structure: keys, types, bounds (no model is loaded)")
+@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB",
+              help="memory a scene may plan to use (as `render --memory-limit`)")
 @click.option("--raise-limits", type=click.IntRange(min=1), metavar="N",
               help="multiply the preset ceilings by N (as `render --raise-limits`)")
-def validate(presets, overrides, raise_limits):
-    """Check PRESET files without rendering (exit 2 on the first invalid one)."""
+def validate(presets, overrides, device, quick, memory_limit, raise_limits):
+    """Check PRESET files as `render` would before its first step, without rendering: the
+    keys, and (unless --quick) the device, model, weights, layers, channels, images and memory.
+    Exit 2 on the first invalid one."""
     try:
-        for preset in _load_all(presets, overrides, None, raise_limits)[0]:
+        loaded = _load_all(presets, overrides, {"preset.device": device} if device else None, raise_limits)[0]
+        for preset in loaded:
             kinds = ", ".join(f"{s.name} ({s.kind})" for s in preset.scenes)
+            if quick:
+                click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
+                continue
+            from studio.render import check_preset
+
+            scenes = check_preset(preset, memory_limit)
             click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
+            for section, scene in zip(preset.scenes, scenes):
+                memory = getattr(scene, "memory", None)
+                planned = f", about {memory / 2 ** 30:.2f} GiB per step" if memory else ""
+                click.echo(f"      {section.name}: {scene.total} units of work{planned}")
     except StudioError as error:
         fail(error)
 

@@ -152,7 +152,8 @@ def split_values(text: str) -> list[str]:
 
 
 def label(value) -> str:
-    text = re.sub(r"[^a-z0-9_.]+", "-", str(value).lower()).strip("-")
+    """A value as a piece of a preset name: ``0.02`` → ``0-02``, ``[1, 2]`` → ``1-2``."""
+    text = re.sub(r"[^a-z0-9_]+", "-", str(value).lower()).strip("-")
     return text[:24] or "x"
 
 
@@ -187,7 +188,14 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
         if name in parents or suffix:
             stem = name if name not in parents else f"{name}-remix"
             variant.data["preset"]["name"] = "-".join([stem] + suffix)
-        preset = validate(variant)
+        try:
+            preset = validate(variant)
+        except PresetError as error:
+            if suffix and error.key == "preset.name":
+                raise PresetError("--sweep", "preset.name", f"the name studio made for a variant, "
+                                  f"`{variant.data['preset']['name']}`, is not valid ({error.problem})",
+                                  hint="give the base preset a shorter name") from None
+            raise
         target = output if not suffix else output.with_name(f"{output.stem}-{'-'.join(suffix)}{output.suffix}")
         header = leading_comments(sources[0]) + "# remixed by studio from " + ", ".join(
             str(s) for s in sources) + "\n"

@@ -24,7 +24,11 @@ def resolve_device(spec: str, source: str = "<preset>") -> torch.device:
     """``auto`` is CUDA when there is one, else the CPU; a missing CUDA device is a clear error."""
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(spec)
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, ValueError, OverflowError):
+        raise PresetError(source, "preset.device", "not a device this machine has",
+                          expected='"auto", "cpu" or "cuda:N"', found=repr(spec)) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise PresetError(source, "preset.device", "no CUDA device on this machine",
@@ -59,8 +63,23 @@ def prepare(preset: Preset, device: torch.device, parts: list[PartCache | None],
             scenes.append(None)
             continue
         context = SceneContext(preset, index, device, base, parts[index], memory_limit)
-        scenes.append(renderer_class(scene.kind)(context))
+        try:
+            scenes.append(renderer_class(scene.kind)(context))
+        except PresetError as error:
+            if error.source == preset.source and error.key:  # name the flag or file that set the key
+                error.source = preset.origin(error.key)
+                error.args = (str(error),)
+            raise
     return scenes
+
+
+def check_preset(preset: Preset, memory_limit_gb: float | None = None) -> list:
+    """Every check a render makes before its first step (device, model and weights, layers,
+    channels, inputs, memory), without rendering or writing anything. Returns the built scenes
+    (their ``total`` progress length and ``memory`` estimate, where they make one)."""
+    device = resolve_device(preset.preset.device, preset.origin("preset.device"))
+    limit = None if memory_limit_gb is None else int(memory_limit_gb * GIB)
+    return prepare(preset, device, [None] * len(preset.scenes), memory_limit=limit)
 
 
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
@@ -71,7 +90,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
     again, and an interrupted scene goes on from its finished parts (see ``output/cache.py``).
     ``memory_limit_gb`` is what one step may plan to use (default: what the machine has free).
     """
-    device = resolve_device(preset.preset.device, preset.source)
+    device = resolve_device(preset.preset.device, preset.origin("preset.device"))
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
     writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device))
     fingerprints = [scene_fingerprint(preset, i, str(device)) for i in range(len(preset.scenes))]

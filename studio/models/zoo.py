@@ -159,19 +159,23 @@ def _apply_state_dict(module: nn.Module, state: dict, what: str) -> None:
                          + " ".join(l.strip() for l in lines[:3])) from None
 
 
+def check_name(name: str, source: str = "<preset>") -> None:
+    """Refuse, with the closest names, a model that is neither studio's nor torchvision's."""
+    if name != OFFLINE_MODEL and name not in torchvision_names():
+        raise PresetError(source, "model.name", "unknown model",
+                          expected=f"{OFFLINE_MODEL}, a torchvision classifier name or a checkpoint path",
+                          found=repr(name), hint=did_you_mean(name, known_names()))
+
+
 def build_architecture(name: str, source: str = "<preset>", **kwargs) -> nn.Module:
     """The named architecture with random weights (no download)."""
+    check_name(name, source)
     if name == OFFLINE_MODEL:
         import timm
 
         return timm.create_model(OFFLINE_ARCHITECTURE, pretrained=False, **kwargs)
     from torchvision.models import get_model
 
-    names = torchvision_names()
-    if name not in names:
-        raise PresetError(source, "model.name", "unknown model",
-                          expected=f"{OFFLINE_MODEL}, a torchvision classifier name or a checkpoint path",
-                          found=repr(name), hint=did_you_mean(name, known_names()))
     return get_model(name, weights=None, **{**PRETRAINED_SHAPE.get(name, {}), **kwargs})
 
 
@@ -224,6 +228,7 @@ def _load_checkpoint(path: str) -> LoadedModel:
 def _load_torchvision(name: str, weights: str, source: str) -> LoadedModel:
     from torchvision.models import get_model
 
+    check_name(name, source)
     if weights == "none":
         return LoadedModel(name, build_architecture(name, source), default_input_size(name),
                            weights="none")

@@ -18,4 +18,4 @@ def make_draft(preset: Preset, limits: Limits = DEFAULT) -> Preset:
     data["preset"]["name"] = f"{preset.name}-draft"
     for table, scene in zip(data["scenes"], preset.scenes):
         table.update(scene.draft())
-    return validate(Document(data, preset.source, {(): preset.source}), limits)
+    return validate(Document(data, preset.source, dict(preset.origins) or {(): preset.source}), limits)

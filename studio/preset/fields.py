@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 from studio.preset.coerce import Problem
 
-NAME_PATTERN = r"[a-z0-9_-]+"
+NAME_PATTERN = r"[a-z0-9_-]{1,100}"  # a folder and file name on every file system
 CHANNELS_TEXT = r"all|\d+:\d+"
 MIN_DRAFT_SIDE = 80  # inception_v3 needs 75 px
 DRAFT_CHANNELS = 4
@@ -58,7 +58,7 @@ class SceneSection:
     WHAT: ClassVar[str] = "a scene"
     kind: str = ""
     name: str | None = field(default=None, **meta(pattern=NAME_PATTERN,
-                                                   expect="lower-case letters, digits, '-' or '_'"))
+                                                   expect="up to 100 lower-case letters, digits, '-' or '_'"))
 
     def check(self, limits: Limits) -> None:
         pass

@@ -20,7 +20,7 @@ import tomli_w
 from studio.errors import PresetError, did_you_mean
 from studio.preset.coerce import Problem, build, to_preset_error
 from studio.preset.limits import DEFAULT, Limits
-from studio.preset.schema import ModelSpec, OutputSpec, Preset, PresetInfo
+from studio.preset.schema import ModelSpec, OutputSpec, Preset, PresetInfo, origin_of
 from studio.scenes import KINDS, section_class
 
 TOP_LEVEL = {"preset": PresetInfo, "model": ModelSpec, "output": OutputSpec}
@@ -38,12 +38,7 @@ class Document:
     chain: tuple[str, ...] = ()
 
     def origin(self, key: str) -> str:
-        path = tuple(int(p) if p.isdigit() else p for p in key.split(".")) if key else ()
-        while path:
-            if path in self.origins:
-                return self.origins[path]
-            path = path[:-1]
-        return self.origins.get((), self.source)
+        return origin_of(self.origins, key, self.source)
 
 
 def read_toml(path: Path, label: str) -> dict:
@@ -120,8 +115,12 @@ def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
         raise PresetError(source, key, "empty part in the key path", found=repr(key))
     try:
         value = tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
+    except tomllib.TOMLDecodeError as error:
+        if raw.strip().startswith(("[", "{", '"', "'")):  # meant as TOML: say what is wrong with it
+            reason = str(error).split(" (at ")[0]
+            raise PresetError(source, key, f"the value is not valid TOML ({reason})", found=raw.strip(),
+                              hint="arrays look like [1, 2] or [\"a\", \"b\"]; quote strings with \"") from None
+        value = raw.strip()  # a bare word is a string
     return [p.strip() for p in parts], value
 
 
@@ -207,7 +206,8 @@ def validate(document: Document, limits: Limits = DEFAULT) -> Preset:
     except Problem as problem:
         raise to_preset_error(problem, document.origin(problem.key)) from None
     return Preset(tables["preset"], tables["model"], tables["output"], tuple(built),
-                  source=document.source, resolved=ordered(data), extends=document.chain[1:])
+                  source=document.source, resolved=ordered(data), extends=document.chain[1:],
+                  origins=dict(document.origins))
 
 
 def name_scenes(scenes: list) -> list:

@@ -14,7 +14,7 @@ DEVICE_PATTERN = r"auto|cpu|cuda|cuda:\d+|mps"
 @dataclass(frozen=True)
 class PresetInfo:
     WHAT = "[preset]"
-    name: str = field(**meta(pattern=NAME_PATTERN, expect="a name of lower-case letters, digits, '-' or '_'"))
+    name: str = field(**meta(pattern=NAME_PATTERN, expect="a name of up to 100 lower-case letters, digits, '-' or '_'"))
     title: str = ""
     description: str = ""
     seed: int = field(default=0, **meta(min=0, max=2**63 - 1))
@@ -63,7 +63,22 @@ class Preset:
     source: str = "<preset>"
     resolved: dict = field(default_factory=dict, compare=False, repr=False)
     extends: tuple[str, ...] = ()
+    origins: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.preset.name
+
+    def origin(self, key: str) -> str:
+        """Where the value at ``key`` (``scenes.0.layer``) came from: a file, ``--set`` or a flag."""
+        return origin_of(self.origins, key, self.source)
+
+
+def origin_of(origins: dict[tuple, str], key: str, default: str) -> str:
+    """The source recorded for ``key`` or for the nearest table holding it."""
+    path = tuple(int(p) if p.isdigit() else p for p in key.split(".")) if key else ()
+    while path:
+        if path in origins:
+            return origins[path]
+        path = path[:-1]
+    return origins.get((), default)
