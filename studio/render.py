@@ -93,7 +93,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
     writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device))
-    fingerprints = [scene_fingerprint(preset, i, str(device)) for i in range(len(preset.scenes))]
+    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
     reused = {}
     if resume:
         for index, section in enumerate(preset.scenes):

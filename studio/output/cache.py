@@ -1,6 +1,7 @@
 """Resume: a finished scene leaves a record of what produced it and what it wrote. Rendering
 again skips a scene whose record matches (same scene keys, model and weights, seed, device,
-output settings and studio version) and whose files are all still there."""
+output settings, studio version, and the contents of every file the scene reads) and whose
+files are all still there, unchanged."""
 
 from __future__ import annotations
 
@@ -15,9 +16,60 @@ from studio.output.files import write_json
 CACHE_FOLDER = ".studio"
 
 
-def scene_fingerprint(preset, index: int, device: str) -> str:
+HASHED_FILE_BYTES = 1 << 28  # larger files (and folders' files) are known by size and time
+FOLDER_FILES = 10_000
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's contents (or of its size and modification time past 256 MiB)."""
+    status = path.stat()
+    if status.st_size > HASHED_FILE_BYTES:
+        return f"{status.st_size}:{status.st_mtime_ns}"
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _path_digest(path: Path) -> str:
+    if path.is_file():
+        return file_digest(path)
+    listing = sorted(p for p in path.rglob("*") if p.is_file())[:FOLDER_FILES]
+    return hashlib.sha256("\n".join(f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                                     for p in listing).encode()).hexdigest()
+
+
+def read_files(values, base: Path) -> dict[str, str]:
+    """Digests of the files and folders named by the strings in ``values`` (a section's
+    fields, nested): what a scene reads besides the network, so replacing an input image or a
+    checkpoint at the same path renders the scene again."""
+    found: dict[str, str] = {}
+
+    def visit(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif isinstance(value, str) and value and ":" not in value.split("/")[0]:
+            for candidate in (base / value, Path(value)):
+                try:
+                    if candidate.exists():
+                        found[value] = _path_digest(candidate)
+                        return
+                except OSError:
+                    return
+
+    visit(values)
+    return found
+
+
+def scene_fingerprint(preset, index: int, device: str, base: Path | None = None) -> str:
     """What one scene's files depend on; any change to it renders the scene again."""
     scene = preset.scenes[index]
+    base = base or Path.cwd()
     identity = {
         "scene": repr(scene),  # validated dataclass: defaults included
         "model": [preset.model.name, preset.model.weights],
@@ -25,6 +77,7 @@ def scene_fingerprint(preset, index: int, device: str) -> str:
         "device": device,
         "output": repr(dataclasses.replace(preset.output, dir="")),
         "studio": __version__,
+        "reads": read_files([dataclasses.asdict(scene), preset.model.name, preset.model.weights], base),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -42,15 +95,23 @@ def cached_entry(folder: Path, scene_name: str, fingerprint: str) -> dict | None
         return None
     if record.get("fingerprint") != fingerprint:
         return None
-    if not all((folder / name).is_file() for name in record.get("files", [])):
+    files = record.get("files", {})
+    if not isinstance(files, dict):  # a record from before files were hashed
         return None
+    for name, digest in files.items():
+        path = folder / name
+        try:
+            if path.is_symlink() or not path.is_file() or file_digest(path) != digest:
+                return None
+        except OSError:
+            return None
     return record.get("entry")
 
 
 def remember(folder: Path, scene_name: str, fingerprint: str, entry: dict, files: list[Path]) -> None:
     write_json(_record_path(folder, scene_name), {
         "fingerprint": fingerprint, "entry": entry,
-        "files": [str(f.relative_to(folder)) for f in files]})
+        "files": {str(f.relative_to(folder)): file_digest(f) for f in files}})
 
 
 class PartCache:
@@ -93,9 +154,9 @@ class PartCache:
     def save(self, key: str, payload: dict) -> None:
         import torch
 
-        from studio.output.files import atomic_path
+        from studio.output.files import atomic_path, make_folder
 
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
         with atomic_path(self._path(key)) as temporary:
             torch.save(payload, temporary)
 

@@ -1,11 +1,19 @@
-"""Atomic files: written under a temporary name in the same folder, renamed when complete."""
+"""Atomic files: written under a temporary name in the same folder, renamed when complete.
+
+Temporary names are unpredictable and created exclusively, so a link planted in the output
+folder is never followed; the rename replaces a link at the final name, not what it points to.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import tempfile
 from pathlib import Path
+
+from studio.errors import RenderError
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -13,17 +21,49 @@ from PIL import Image, PngImagePlugin
 PRESET_CHUNK = "studio-preset"
 
 
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents), or say in one message why it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RenderError(cannot_write(folder, error)) from None
+    if not folder.is_dir():
+        raise RenderError(f"cannot write into {folder}: it is a file, not a folder")
+
+
+def cannot_write(path: Path, error: OSError) -> str:
+    """One sentence: which file or folder could not be written, why, and what to do."""
+    why = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
+           errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+           errno.ENAMETOOLONG: "the name is too long", errno.EEXIST: "it is a file, not a folder",
+           errno.ENOTDIR: "a part of the path is a file, not a folder"}.get(error.errno,
+                                                                            error.strerror or str(error))
+    advice = ("finished files were kept and no partial file was left; free some space and run the same "
+              "command again" if error.errno == errno.ENOSPC else "choose another --out")
+    return f"cannot write {path}: {why}; {advice}"
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str | None = None):
-    """Yield a temporary path beside ``path``; on success rename it onto ``path``, else delete it."""
+    """Yield a new, exclusively created temporary path beside ``path``; on success rename it
+    onto ``path``, else delete it. An OSError (a full disk, a read-only folder) becomes one
+    RenderError naming the file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.partial{suffix or path.suffix}")
+    make_folder(path.parent)
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".partial"
+                                        + (suffix or path.suffix))
+    except OSError as error:
+        raise RenderError(cannot_write(path, error)) from None
+    os.close(handle)
+    temporary = Path(name)
     try:
         yield temporary
         os.replace(temporary, path)
+    except OSError as error:
+        raise RenderError(cannot_write(path, error)) from None
     finally:
-        if temporary.exists():
+        with contextlib.suppress(OSError):
             temporary.unlink()
 
 

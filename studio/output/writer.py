@@ -7,7 +7,8 @@ from pathlib import Path
 
 from studio import __version__
 from studio.frames import Frame, Record, Still
-from studio.output.files import PRESET_CHUNK, write_json, write_png, write_text
+from studio.output.files import PRESET_CHUNK, make_folder, write_json, write_png, write_text
+from studio.output.lock import FolderLock
 from studio.pictures.colour import to_uint8, upscale
 from studio.output.video import VideoWriter
 from studio.preset import Preset, dumps
@@ -26,16 +27,22 @@ class RenderWriter:
         self.log: dict = {"preset": preset.name, "studio": __version__, "device": device,
                           "seed": preset.preset.seed, "model": preset.model.name, "scenes": {}}
         self.written: list[tuple[str, Path]] = []
+        self.lock = FolderLock(self.folder)
 
     def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Create and lock the folder (a second render into it is refused), write preset.toml."""
+        make_folder(self.folder)
+        self.lock.acquire()
         write_text(self.folder / "preset.toml", self.preset_text)
 
     def scene(self, scene) -> SceneWriter:
         return SceneWriter(self, scene)
 
     def finish(self) -> None:
-        write_json(self.folder / "log.json", self.log)
+        try:
+            write_json(self.folder / "log.json", self.log)
+        finally:
+            self.lock.release()
 
 
 class SceneWriter:
