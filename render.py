@@ -1,5 +1,5 @@
 """`python render.py PRESET...` is `studio render PRESET...`."""
-from studio.cli import render_main
+from studio.entry import render_main
 
 if __name__ == "__main__":
     render_main()

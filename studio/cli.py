@@ -12,6 +12,15 @@ import click
 from studio import __version__
 from studio.errors import StudioError
 
+def finite(_context, _parameter, value):
+    """Refuse nan and inf where a number of gigabytes is asked for."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of GB")
+    return value
+
+
 SET_HELP = "override a key with a TOML value: scenes.0.steps=40, model.name=vgg16 (repeatable)"
 
 
@@ -20,8 +29,9 @@ def fail(error: BaseException) -> None:
     if os.environ.get("STUDIO_DEBUG"):
         traceback.print_exception(error)
     if isinstance(error, KeyboardInterrupt):
-        click.echo("\ninterrupted: finished files are kept and no partial file was left; run the same "
-                   "command again to render the rest.", err=True)
+        from studio.entry import INTERRUPTED
+
+        click.echo(INTERRUPTED, err=True, nl=False)
         sys.exit(130)
     prefix = "invalid preset" if getattr(error, "exit_code", 1) == 2 else "error"
     click.echo(f"{prefix}: {error}", err=True)
@@ -48,7 +58,7 @@ def _load_all(presets, overrides, fixed, raise_limits=None):
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="no progress bars or summary")
 @click.option("--draft", is_flag=True, help="a quick look: small sizes, few steps, into <name>-draft/")
-@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB",
+@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB", callback=finite,
               help="memory a scene may plan to use (default: what the machine has free)")
 @click.option("--raise-limits", type=click.IntRange(min=1), metavar="N",
               help="multiply the preset ceilings (px per side, steps, frames, channels...) by N")
@@ -96,17 +106,12 @@ def interrupt_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
-def render_main():
-    """Entry for `python render.py`: the same options as `studio render`."""
-    render.main(prog_name="render.py")
-
-
 @main.command()
 @click.argument("presets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--device", help="auto | cpu | cuda | cuda:N (overrides preset.device)")
 @click.option("--quick", is_flag=True, help="only the preset's structure: keys, types, bounds (no model is loaded)")
-@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB",
+@click.option("--memory-limit", type=click.FloatRange(min=0.1), metavar="GB", callback=finite,
               help="memory a scene may plan to use (as `render --memory-limit`)")
 @click.option("--raise-limits", type=click.IntRange(min=1), metavar="N",
               help="multiply the preset ceilings by N (as `render --raise-limits`)")
@@ -223,4 +228,6 @@ def list_presets(folder):
 
 
 if __name__ == "__main__":
-    main()
+    from studio.entry import main as run_main
+
+    run_main()

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from studio.errors import PresetError, did_you_mean
+from studio.preset.limits import MAX_SIDE
 
 # scikit-image sample images that ship inside the package (no download).
 BUILTINS = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins",
@@ -42,18 +43,41 @@ def builtin(name: str, source: str = "<preset>", key: str = "input") -> torch.Te
     return _as_rgb_tensor(getattr(skimage.data, name)())
 
 
-def read_image(path: Path, source: str = "<preset>", key: str = "input") -> torch.Tensor:
+def _pixels(picture) -> np.ndarray:
+    """A PIL image's pixels as RGB, 8-bit or float in [0, 1]: 16- and 32-bit grey images are
+    scaled by their bit depth, not clipped at 255."""
+    if picture.mode.startswith("I;16"):
+        return np.asarray(picture).astype(np.float32) / 65535.0
+    if picture.mode in ("I", "F"):
+        array = np.asarray(picture).astype(np.float32)
+        peak = float(array.max()) if array.size else 1.0
+        return array / (65535.0 if peak > 255 else 255.0) if picture.mode == "I" else array
+    return np.asarray(picture.convert("RGB"))
+
+
+def read_image(path: Path, source: str = "<preset>", key: str = "input",
+               shrink_to: tuple[int, int] | None = None) -> torch.Tensor:
+    """An image file as (1, 3, H, W) in [0, 1]. ``shrink_to`` (h, w): a picture many times
+    larger is first reduced by a whole factor (keeping twice that size), so a huge photo never
+    costs gigabytes on its way to a small working size."""
+    import stat
+
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_INPUT_PIXELS
     try:
+        if not stat.S_ISREG(Path(path).stat().st_mode):
+            raise PresetError(source, key, "not a regular image file (a folder, pipe or device)", found=str(path))
         with Image.open(path) as picture:
             if picture.width * picture.height > MAX_INPUT_PIXELS:
                 raise PresetError(source, key, "image too large",
                                   expected=f"at most {MAX_INPUT_PIXELS} pixels",
                                   found=f"{picture.width}×{picture.height}")
-            picture = picture.convert("RGB")
-            return _as_rgb_tensor(np.asarray(picture))
+            if shrink_to is not None:
+                factor = min(picture.height // shrink_to[0], picture.width // shrink_to[1]) // 2
+                if factor >= 2:
+                    picture = picture.reduce(factor)
+            return _as_rgb_tensor(_pixels(picture))
     except PresetError:
         raise
     except Image.DecompressionBombError:
@@ -67,10 +91,17 @@ def read_image(path: Path, source: str = "<preset>", key: str = "input") -> torc
 
 
 def fit_size(height: int, width: int, target: tuple[int, int]) -> tuple[int, int]:
-    """(h, w) with the short side at the model's input size, aspect kept, multiples of 8."""
-    short = min(target)
-    ratio = short / min(height, width)
-    return (max(8, round(height * ratio / 8) * 8), max(8, round(width * ratio / 8) * 8))
+    """(h, w) with the short side at the model's input size, aspect kept, multiples of 8, and
+    the long side at most ``MAX_SIDE`` (a 4000×1 strip must not become 896,000 px long).
+
+    Example:
+        >>> fit_size(480, 640, (224, 224))
+        (224, 296)
+        >>> fit_size(1, 4000, (224, 224))
+        (8, 4096)
+    """
+    ratio = min(min(target) / min(height, width), MAX_SIDE / max(height, width))
+    return (min(MAX_SIDE, max(8, round(height * ratio / 8) * 8)), min(MAX_SIDE, max(8, round(width * ratio / 8) * 8)))
 
 
 def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, int],
@@ -105,6 +136,6 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
         path = Path(spec)
         if not path.is_absolute() and base is not None and (base / path).exists():
             path = base / path
-        image = read_image(path, source, key)
+        image = read_image(path, source, key, shrink_to=size or model_size)
     height, width = size or fit_size(*image.shape[-2:], model_size)
     return kornia.geometry.transform.resize(image, (height, width), antialias=True).clamp(0, 1)

@@ -5,33 +5,38 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from pathlib import Path
 
 from studio.errors import PresetError
 from studio.output.files import read_png_text, write_text
-from studio.preset.loader import (Document, apply_override, dumps, load_document, parse_override, validate,
-                                  _merge)
+from studio.output.video import read_video_preset
+from studio.preset.loader import (Document, _merge, apply_override, dumps, load_document, parse_override, parse_toml,
+                                  validate)
+
+
+CARRIERS = {".png": ("PNG", "text chunk `studio-preset`"), ".mp4": ("MP4", "comment tag")}
 
 
 def read_any(path: Path) -> Document:
-    """A preset document from a TOML file (extends resolved) or a PNG's ``studio-preset`` chunk."""
-    if path.suffix.lower() == ".png":
-        try:
-            text = read_png_text(path)
-        except FileNotFoundError:
-            raise PresetError(str(path), "", "no such file") from None
-        except Exception as error:
-            raise PresetError(str(path), "", f"not a readable PNG ({error})") from None
-        if text is None:
-            raise PresetError(str(path), "", "this PNG carries no studio preset",
-                              expected="a still written by studio (text chunk `studio-preset`)")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise PresetError(str(path), "", f"its preset chunk is not valid TOML: {error}") from None
-        return Document(data, str(path), {(): str(path)})
-    return load_document(path)
+    """A preset document from a TOML file (extends resolved), or the whole preset a PNG (text
+    chunk ``studio-preset``) or MP4 (comment tag) written by studio carries."""
+    kind = CARRIERS.get(path.suffix.lower())
+    if kind is None:
+        return load_document(path)
+    if not path.is_file():
+        raise PresetError(str(path), "", "no such file")
+    try:
+        text = read_png_text(path) if kind[0] == "PNG" else read_video_preset(path)
+    except Exception as error:
+        raise PresetError(str(path), "", f"not a readable {kind[0]} ({error})") from None
+    if not text:
+        raise PresetError(str(path), "", f"this {kind[0]} carries no studio preset",
+                          expected=f"a file written by studio ({kind[1]})")
+    try:
+        data = parse_toml(text, str(path))
+    except PresetError as error:
+        raise PresetError(str(path), "", f"its preset is not valid TOML: {error.problem}") from None
+    return Document(data, str(path), {(): str(path)})
 
 
 def leading_comments(path: Path) -> str:

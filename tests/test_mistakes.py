@@ -86,3 +86,91 @@ def test_names_too_long_for_a_file_system_are_refused(preset, tmp_path):
             "preset.name", "up to 100")
     refused(studio("validate", "--quick", preset, "--set", f"scenes.0.name={'b' * 245}", cwd=tmp_path),
             "scenes.0.name")
+
+
+def test_a_pipe_or_device_is_never_read_as_a_preset_or_image(preset, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "fifo.toml")
+    refused(studio("validate", "--quick", tmp_path / "fifo.toml", cwd=tmp_path), "not a regular file")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    refused(studio("validate", "--quick", tmp_path / "zero.toml", cwd=tmp_path), "not a regular file")
+    os.mkfifo(tmp_path / "fifo.png")
+    refused(studio("validate", preset, "--set", f"scenes.0.input={tmp_path / 'fifo.png'}", cwd=tmp_path),
+            "scenes.0.input", "not a regular image file")
+    (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
+    refused(studio("validate", "--quick", tmp_path / "loop.toml", cwd=tmp_path), "cannot be read")
+
+
+def test_documents_that_are_too_much_are_one_message(tmp_path):
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + TINY_FEATURE_MAPS.encode())
+    refused(studio("validate", "--quick", tmp_path / "bom.toml", cwd=tmp_path), "byte-order mark")
+    (tmp_path / "deep.toml").write_text(TINY_FEATURE_MAPS + "x = " + "[" * 4000 + "]" * 4000 + "\n")
+    refused(studio("validate", "--quick", tmp_path / "deep.toml", cwd=tmp_path), "nested too deeply")
+    (tmp_path / "tables.toml").write_text(TINY_FEATURE_MAPS + "y = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n")
+    refused(studio("validate", "--quick", tmp_path / "tables.toml", cwd=tmp_path), "nested too deeply")
+    (tmp_path / "ok.toml").write_text(TINY_FEATURE_MAPS)
+    refused(studio("validate", "--quick", tmp_path / "ok.toml", "--set", "scenes.0.size=" + "[" * 3000 + "]" * 3000,
+                   cwd=tmp_path), "nests too deeply")
+    refused(studio("validate", "--quick", tmp_path / "ok.toml", "--set", "a" + ".a" * 50_000 + "=1", cwd=tmp_path),
+            "key path too long")
+
+
+def test_a_deeply_nested_preset_inside_a_png_is_one_message(tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("studio-preset", TINY_FEATURE_MAPS + "x = " + "[" * 4000 + "]" * 4000 + "\n", zip=True)
+    Image.new("RGB", (4, 4)).save(tmp_path / "deep.png", pnginfo=info)
+    refused(studio("remix", tmp_path / "deep.png", "-o", tmp_path / "x.toml", cwd=tmp_path), "nested too deeply")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_memory_limit_must_be_a_finite_number(preset, tmp_path, value):
+    result = studio("render", preset, "--memory-limit", value, cwd=tmp_path)
+    assert result.returncode == 2 and "not a finite number" in result.stderr
+    assert not (tmp_path / "renders").exists()
+
+
+def test_counts_of_channels_and_dream_weights_are_checked(preset, tmp_path):
+    atlas = tmp_path / "atlas.toml"
+    atlas.write_text('[preset]\nname = "a"\n[[scenes]]\nkind = "atlas"\nchannels = 0\n')
+    refused(studio("validate", "--quick", atlas, cwd=tmp_path), "scenes.0.channels", "at least 1")
+    dream = tmp_path / "dream.toml"
+    dream.write_text('[preset]\nname = "d"\n[[scenes]]\nkind = "dream"\nlayers = ["blocks.2", "blocks.4"]\n'
+                     '[scenes.weights]\n"blocks.2" = 1.0\n"block.4" = 2.0\n')
+    refused(studio("validate", "--quick", dream, cwd=tmp_path), "scenes.0.weights.block.4",
+            "not one of this dream's layers", "did you mean `blocks.4`")
+
+
+def test_a_dataset_too_big_to_hold_is_refused_before_it_is_made(tmp_path):
+    path = tmp_path / "big.toml"
+    path.write_text('[preset]\nname = "big"\n[[scenes]]\nkind = "train"\ndataset = "shapes"\nnet = "small_cnn"\n'
+                    'image_size = 256\nclasses = 6\nper_class = 10000\nepochs = 2\nsnapshot_every = 1\n')
+    result = studio("validate", path, "--memory-limit", "4", cwd=tmp_path)
+    refused(result, "scenes.0.dataset", "GiB")
+
+
+def test_ctrl_c_while_torch_loads_is_exit_130_with_the_usual_message(preset, tmp_path):
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset)], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.4)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr and "Aborted" not in stderr
+
+
+def test_an_mp4_gives_back_its_preset_to_remix(tmp_path):
+    path = tmp_path / "v.toml"
+    path.write_text('[preset]\nname = "vid"\n[[scenes]]\nkind = "progressive"\nlayer = "blocks.1"\nneurons = 2\n'
+                    'size = [32, 32]\nsteps = 2\n')
+    assert studio("render", path, "-q", cwd=tmp_path).returncode == 0
+    result = studio("remix", tmp_path / "renders/vid/progressive.mp4", "--set", "progressive.steps=3",
+                    "-o", tmp_path / "again.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "again.toml").read_text()
+    assert 'name = "vid-remix"' in text and "steps = 3" in text and 'layer = "blocks.1"' in text

@@ -7,6 +7,7 @@ offline), or a path to a checkpoint written as ``{"arch": NAME, "state_dict": ..
 
 from __future__ import annotations
 
+import math
 import os
 import urllib.error
 from dataclasses import dataclass, field
@@ -151,9 +152,11 @@ def _load_state_dict(path: Path, what: str) -> dict:
 
 
 def _apply_state_dict(module: nn.Module, state: dict, what: str) -> None:
+    if not all(isinstance(key, str) for key in state):
+        raise ModelError(f"{what}: the state dict's keys must be parameter names (text)")
     try:
         module.load_state_dict(state)
-    except RuntimeError as error:
+    except (RuntimeError, TypeError, ValueError, AttributeError) as error:
         lines = str(error).splitlines()
         raise ModelError(f"{what}: the weights do not fit the architecture: "
                          + " ".join(l.strip() for l in lines[:3])) from None
@@ -213,16 +216,49 @@ def _load_checkpoint(path: str) -> LoadedModel:
         raise ModelError(f"model checkpoint {path}: expected a dict with \"arch\" (a model name) and "
                          "\"state_dict\"; for a bare state dict set model.name to the architecture and "
                          "model.weights to the file")
+    size, mean, std, config = _checkpoint_metadata(data, arch, path)
     if arch in ("mlp2", "small_cnn"):
         from studio.models.small import build_small_net
 
-        module = build_small_net(arch, **data.get("config", {}))
+        module = build_small_net(arch, **config)
     else:
         module = build_architecture(arch, path)
     _apply_state_dict(module, state, f"model checkpoint {path}")
-    size = tuple(data.get("input_size", default_input_size(arch)))
-    return LoadedModel(path, module, size, tuple(data.get("mean", IMAGENET_MEAN)),
-                       tuple(data.get("std", IMAGENET_STD)), path)
+    return LoadedModel(path, module, size, mean, std, path)
+
+
+SMALL_NET_CONFIG = {"in_channels": (1, 3), "image_size": (8, 256), "hidden": (1, 4096), "classes": (2, 1000)}
+
+
+def _checkpoint_metadata(data: dict, arch: str, path: str):
+    """A checkpoint's ``input_size``, ``mean``, ``std`` and small-net ``config``, checked: they
+    come from a file, and a stranger's file may say anything."""
+    def bad(what: str):
+        return ModelError(f"model checkpoint {path}: {what}")
+
+    size = data.get("input_size", default_input_size(arch))
+    if (not isinstance(size, (list, tuple)) or len(size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in size)):
+        raise bad(f"input_size must be [height, width] of whole numbers from 8 to 4096, found {size!r:.60}")
+    stats = []
+    for key, default in (("mean", IMAGENET_MEAN), ("std", IMAGENET_STD)):
+        values = data.get(key, default)
+        if (not isinstance(values, (list, tuple)) or len(values) != 3
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in values) or (key == "std" and min(values) <= 0)):
+            raise bad(f"{key} must be three finite numbers{' above 0' if key == 'std' else ''}, "
+                      f"found {values!r:.60}")
+        stats.append(tuple(float(v) for v in values))
+    config = data.get("config", {})
+    if not isinstance(config, dict):
+        raise bad(f"config must be a table of {', '.join(SMALL_NET_CONFIG)}, found {type(config).__name__}")
+    for key, value in config.items():
+        if key not in SMALL_NET_CONFIG:
+            raise bad(f"unknown config key {key!r:.40}; expected {', '.join(SMALL_NET_CONFIG)}")
+        low, high = SMALL_NET_CONFIG[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise bad(f"config {key} must be a whole number from {low} to {high}, found {value!r:.40}")
+    return tuple(size), stats[0], stats[1], config
 
 
 def _load_torchvision(name: str, weights: str, source: str) -> LoadedModel:

@@ -32,8 +32,8 @@ class VideoWriter:
         crf: H.264 constant rate factor (0 lossless .. 51 worst; 18 looks lossless).
     """
 
-    def __init__(self, path: Path, fps: int = 24, crf: int = 18):
-        self.path, self.fps, self.crf = Path(path), fps, crf
+    def __init__(self, path: Path, fps: int = 24, crf: int = 18, comment: str | None = None):
+        self.path, self.fps, self.crf, self.comment = Path(path), fps, crf, comment
         self.frames = 0
         self.size: tuple[int, int] | None = None
         self._stack = contextlib.ExitStack()
@@ -44,7 +44,8 @@ class VideoWriter:
         self._encoder = imageio_ffmpeg.write_frames(
             str(temporary), (width, height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
-            output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4"])
+            output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4",
+                           *(["-metadata", f"comment={self.comment}"] if self.comment else [])])
         self._encoder.send(None)
 
     def write(self, pixels: np.ndarray) -> None:
@@ -84,3 +85,33 @@ class VideoWriter:
         else:
             self.abort()
         return False
+
+
+def read_video_preset(path: Path) -> str | None:
+    """The comment tag of an MP4 (where studio puts the resolved preset), through ffmpeg's
+    metadata export; None when there is none."""
+    import subprocess
+
+    found = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+                           capture_output=True, timeout=60)
+    if found.returncode != 0:
+        raise ValueError(found.stderr.decode(errors="replace").strip().splitlines()[-1][:120])
+    text = found.stdout.decode("utf-8", errors="replace")
+    comment, value, escaped = None, [], False
+    for line in text.splitlines(keepends=True):
+        if comment is None:
+            if line.startswith("comment="):
+                comment, line = "", line[len("comment="):]
+            else:
+                continue
+        for char in line:  # ffmetadata escapes '=', ';', '#', '\\' and newlines with a backslash
+            if escaped:
+                value.append(char)
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == "\n":
+                return "".join(value)
+            else:
+                value.append(char)
+    return "".join(value) if comment is not None else None

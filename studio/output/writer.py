@@ -93,7 +93,7 @@ class SceneWriter:
             return
         if self.video is None:
             self.video = VideoWriter(self.parent.folder / f"{self.scene.name}.mp4",
-                                     self.output.fps, self.output.crf)
+                                     self.output.fps, self.output.crf, comment=self.parent.preset_text)
         self.video.write(pixels)
 
     def close(self) -> None:

@@ -159,6 +159,13 @@ def check_channels(channels: Channels, limits: Limits, key: str = "channels") ->
         raise Problem(key, "negative channel", "a channel index of 0 or more", channels)
 
 
+def check_count(channels: Channels, limits: Limits, key: str = "channels") -> None:
+    """``channels`` where an integer is a count ("the first N"): at least one."""
+    if isinstance(channels, int) and channels < 1:
+        raise Problem(key, "no channels", "a count of at least 1 (the first N channels)", channels)
+    check_channels(channels, limits, key)
+
+
 def need_layer(section, example: str) -> None:
     if section.layer is None:
         raise Problem("layer", "required key is missing", f"a layer name such as \"{example}\"", None)

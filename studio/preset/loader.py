@@ -26,6 +26,8 @@ from studio.scenes import KINDS, section_class
 TOP_LEVEL = {"preset": PresetInfo, "model": ModelSpec, "output": OutputSpec}
 KEY_ORDER = ("preset", "model", "output", "scenes")
 MAX_PRESET_BYTES = 1 << 20
+MAX_DEPTH = 16       # arrays and tables inside each other: presets need 4
+MAX_KEY_PARTS = 16   # parts of a --set key path
 
 
 @dataclass
@@ -41,24 +43,65 @@ class Document:
         return origin_of(self.origins, key, self.source)
 
 
-def read_toml(path: Path, label: str) -> dict:
+def read_text(path: Path, label: str, limit: int = MAX_PRESET_BYTES) -> str:
+    """A small regular file's UTF-8 text: never a FIFO or device (they would hang or never
+    end), never more than ``limit`` bytes, whatever ``stat`` claims."""
+    import stat
+
     try:
-        if path.stat().st_size > MAX_PRESET_BYTES:
-            raise PresetError(label, "", "file too large for a preset",
-                              expected=f"at most {MAX_PRESET_BYTES} bytes")
-        text = path.read_bytes().decode("utf-8")
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise PresetError(label, "", "is a folder, not a preset file")
+        if not stat.S_ISREG(mode):
+            raise PresetError(label, "", "is not a regular file (a pipe, device or socket)",
+                              expected="a .toml file")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise PresetError(label, "", "no such file") from None
-    except IsADirectoryError:
-        raise PresetError(label, "", "is a folder, not a preset file") from None
-    except UnicodeDecodeError as error:
-        raise PresetError(label, "", f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:
         raise PresetError(label, "", f"cannot be read ({error.strerror})") from None
+    if len(data) > limit:
+        raise PresetError(label, "", "file too large for a preset", expected=f"at most {limit} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise PresetError(label, "", "starts with a UTF-8 byte-order mark (BOM)",
+                          hint="save the file as UTF-8 without BOM")
     try:
-        return tomllib.loads(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PresetError(label, "", f"not UTF-8 text (byte {error.start})") from None
+
+
+def parse_toml(text: str, label: str) -> dict:
+    """``tomllib.loads`` with one message for every way a document can be too much."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PresetError(label, "", f"TOML syntax error: {error}") from None
+    except RecursionError:
+        data = None
+    if data is None or depth(data) > MAX_DEPTH:
+        raise PresetError(label, "", "arrays or tables nested too deeply", expected=f"at most {MAX_DEPTH} levels")
+    return data
+
+
+def depth(value) -> int:
+    """How deeply arrays and tables nest in ``value`` (without recursion: any depth is safe)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_DEPTH:
+                return deepest
+            todo += [(child, level + 1) for child in item]
+    return deepest
+
+
+def read_toml(path: Path, label: str) -> dict:
+    return parse_toml(read_text(path, label), label)
 
 
 def _merge(base: dict, over: dict, origins: dict, source: str, prefix: tuple = ()) -> dict:
@@ -83,7 +126,10 @@ def deep_merge(base: dict, over: dict) -> dict:
 def load_document(path: str | Path, _chain: tuple[str, ...] = ()) -> Document:
     path = Path(path)
     label = str(path)
-    resolved = str(path.resolve())
+    try:
+        resolved = str(path.resolve())
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a link loop
+        raise PresetError(label, "", "cannot be read (a loop of symbolic links)") from None
     if resolved in _chain:
         cycle = " -> ".join([Path(p).name for p in _chain] + [path.name])
         raise PresetError(label, "extends", "`extends` forms a cycle", found=cycle)
@@ -110,11 +156,17 @@ def parse_override(text: str, source: str = "--set") -> tuple[list[str], Any]:
     if not sep or not key:
         raise PresetError(source, "", "expected KEY=VALUE", found=repr(text),
                           hint='for example --set scenes.0.steps=40 or --set model.name=vgg16')
-    parts = key.split(".")
+    parts = key.split(".", MAX_KEY_PARTS)
+    if len(parts) > MAX_KEY_PARTS:
+        raise PresetError(source, key[:60] + "...", "key path too long", expected=f"at most {MAX_KEY_PARTS} parts")
     if any(not p.strip() for p in parts):
         raise PresetError(source, key, "empty part in the key path", found=repr(key))
     try:
         value = tomllib.loads(f"value = {raw}")["value"]
+        if depth(value) > MAX_DEPTH:
+            raise RecursionError
+    except RecursionError:
+        raise PresetError(source, key, "the value nests too deeply", expected=f"at most {MAX_DEPTH} levels") from None
     except tomllib.TOMLDecodeError as error:
         if raw.strip().startswith(("[", "{", '"', "'")):  # meant as TOML: say what is wrong with it
             reason = str(error).split(" (at ")[0]
@@ -280,9 +332,6 @@ def dumps(preset_or_data: Preset | dict) -> str:
 
 
 def loads(text: str, source: str = "<text>") -> Preset:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PresetError(source, "", f"TOML syntax error: {error}") from None
+    data = parse_toml(text, source)
     data.pop("extends", None)
     return validate(Document(data, source, {(): source}))

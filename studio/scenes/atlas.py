@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import (DRAFT_CHANNELS, Channels, InputImage, Optimisation, SceneSection,
-                                  check_channels, side)
+                                  check_count, side)
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
 from studio.scenes.optimizing import ascent_settings, size_plan
@@ -28,7 +28,7 @@ class Section(SceneSection, InputImage, Optimisation):
     size: tuple[int, int] | None = side((96, 96))
 
     def check(self, limits: Limits):
-        check_channels(self.channels, limits)
+        check_count(self.channels, limits)
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()

@@ -8,9 +8,11 @@ are climbed a tile at a time (``tile``; automatic past a megapixel).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from studio.errors import did_you_mean
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
@@ -48,9 +50,13 @@ class Section(SceneSection, InputImage, Optimisation):
             check_channels(self.channels, limits)
         if self.tile is not None and self.param != "pixel":
             raise Problem("tile", "tiling works on pixels", 'param = "pixel" with `tile`', self.param)
-        if isinstance(self.weights, tuple) and len(self.weights) != len(self.layers or (self.layer,)):
-            raise Problem("weights", "one weight per layer", f"{len(self.layers or (self.layer,))} weights",
-                          list(self.weights))
+        names = self.layers or (self.layer,)
+        if isinstance(self.weights, tuple) and len(self.weights) != len(names):
+            raise Problem("weights", "one weight per layer", f"{len(names)} weights", list(self.weights))
+        for name in self.weights if isinstance(self.weights, Mapping) else ():
+            if name not in names:
+                raise Problem(f"weights.{name}", "not one of this dream's layers",
+                              "a table keyed by names in `layers`", name, did_you_mean(name, names))
 
 
 class Scene:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import Channels, InputImage, SceneSection, check_channels, need_layers
+from studio.preset.fields import Channels, InputImage, SceneSection, check_count, need_layers
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
 
@@ -34,7 +34,7 @@ class Section(SceneSection, InputImage):
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)
-        check_channels(self.channels, limits)
+        check_count(self.channels, limits)
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()

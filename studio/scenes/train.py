@@ -19,6 +19,8 @@ from studio.preset.fields import SceneSection, meta
 from studio.preset.limits import MAX_EPOCHS, Limits
 
 torch = lazy("torch")
+budget = lazy("studio.budget")
+budget = lazy("studio.budget")
 inputs = lazy("studio.inputs")
 layers = lazy("studio.models.layers")
 small = lazy("studio.models.small")
@@ -105,8 +107,10 @@ class Scene:
     def __init__(self, context):
         self.context = context
         section = context.section
+        available = budget.available_bytes(torch.device("cpu"), context.memory_limit)
         clean = datasets.load_dataset(section.dataset, section.image_size, section.classes, section.per_class,
-                             context.generator("dataset"), context.base, context.source, context.key("dataset"))
+                                      context.generator("dataset"), context.base, context.source,
+                                      context.key("dataset"), available)
         self.data, self.truth, self.report = corrupting.corrupt(clean, section.corruption,
                                                                 context.generator("corruption"))
         self.clean_count = len(clean.labels)

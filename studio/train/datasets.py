@@ -111,16 +111,36 @@ def folder(path: Path, image_size: int, source: str, key: str) -> Dataset:
     return Dataset(torch.stack(images).clamp(0, 1), torch.tensor(labels), tuple(c.name for c in classes))
 
 
+COPIES = 4  # the clean set, the corrupted one, its duplicates and the device copy, at most
+
+
+def check_memory(count: int, image_size: int, channels: int, available: int | None, source: str,
+                 key: str) -> None:
+    """Refuse a dataset that could not be held (``count`` images of ``image_size``² float32,
+    the copies training makes of them) before a single image is made."""
+    needed = count * image_size * image_size * channels * 4 * COPIES
+    if available is not None and needed > available:
+        raise PresetError(source, key, f"the dataset would need about {needed / 2 ** 30:.1f} GiB "
+                          f"({count} images of {image_size}x{image_size}), and {available / 2 ** 30:.1f} GiB "
+                          "is available", expected="fewer `per_class`, a smaller `image_size`, or "
+                          "`--memory-limit GB`")
+
+
 def load_dataset(spec: str, image_size: int, classes: int, per_class: int, generator: torch.Generator,
-                 base: Path, source: str, key: str) -> Dataset:
+                 base: Path, source: str, key: str, available: int | None = None) -> Dataset:
+    """The dataset ``spec`` names, refused up front when it would not fit ``available`` bytes."""
     if spec == "faces":
         return faces(image_size)
     if spec == "shapes":
         if classes > len(SHAPES):
             raise PresetError(source, key.replace("dataset", "classes"), "too many shape classes",
                               expected=f"at most {len(SHAPES)} ({', '.join(SHAPES)})", found=str(classes))
+        check_memory(classes * per_class, image_size, 3, available, source, key)
         return shapes(classes, image_size, per_class, generator)
     path = Path(spec)
     if not path.is_absolute() and (base / path).exists():
         path = base / path
+    if path.is_dir():
+        count = sum(1 for f in path.glob("*/*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        check_memory(count, image_size, 3, available, source, key)
     return folder(path, image_size, source, key)

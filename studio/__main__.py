@@ -1,0 +1,5 @@
+"""`python -m studio ...` is `studio ...` (and what `torchrun -m studio` runs)."""
+
+from studio.entry import main
+
+main()
