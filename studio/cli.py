@@ -146,7 +146,9 @@ def validate(presets, overrides, device, quick, memory_limit, raise_limits):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="the new preset file (sweeps add a suffix per combination)")
 def remix(sources, overrides, sweeps, output):
-    """Merge presets or studio PNGs (later ones win), apply --set and --sweep, write NEW.toml."""
+    """Merge presets (TOML files, or PNGs and MP4s studio wrote: each carries the whole preset it
+    came from, all its scenes, not only the scene in the picture), later ones winning; apply
+    --set and --sweep; write NEW.toml (validated first)."""
     try:
         from studio.remix import remix as run_remix
 
@@ -157,10 +159,12 @@ def remix(sources, overrides, sweeps, output):
 
 
 @main.command()
-@click.option("--presets", "presets_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("presets"))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("gallery"))
+@click.option("--presets", "presets_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("presets"),
+              show_default=True, help="the folder of presets to render")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("gallery"), show_default=True,
+              help="where the renders and index.html go")
 @click.option("--force", is_flag=True, help="render even presets whose outputs are up to date")
-@click.option("--quiet", "-q", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar or summary")
 def gallery(presets_dir, out, force, quiet):
     """Render every preset in --presets into --out, and write --out/index.html."""
     try:
@@ -212,13 +216,25 @@ def layers(model, depth):
             click.echo(f"{path:<40} {kind:<24} {shape:<16} {alias}")
 
 
+SHIPPED = Path(__file__).resolve().parent / "presets"
+
+
 @main.command("presets")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("presets"))
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"the folder to list  [default: ./presets if there is one, else the presets that ship "
+                   f"with studio]")
 def list_presets(folder):
     """The presets in a folder, with their titles and scenes."""
     from studio.preset import load_preset
 
-    for path in sorted(folder.glob("*.toml")):
+    if folder is None:
+        folder = Path("presets") if Path("presets").is_dir() else SHIPPED
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        click.echo(f"no presets (*.toml) in {folder}; the ones that ship with studio are in {SHIPPED}", err=True)
+        sys.exit(2)
+    click.echo(f"{folder}:")
+    for path in paths:
         try:
             preset = load_preset(path)
             kinds = ", ".join(s.kind for s in preset.scenes)

@@ -1,6 +1,7 @@
 """The structure a contributor relies on: a kind is one file plus one registry line; a section
 takes exactly the keys its kind reads; validating imports no torch."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -96,3 +97,24 @@ def test_sizes_are_height_width_inside_and_width_height_in_the_preset(write):
     """))
     assert preset.scenes[0].size == (48, 64)
     assert "size = [64, 48]" in dumps(preset)
+
+
+def test_the_format_reference_is_what_the_validator_accepts():
+    from studio.preset.reference import reference
+
+    written = (ROOT / "docs" / "presets.md").read_text()
+    assert written == reference(), "docs/presets.md is stale: python -m studio.preset.reference > docs/presets.md"
+    for kind in KINDS:
+        assert f"### `{kind}`" in written
+        for name in (f.name for f in dataclasses.fields(section_class(kind))):
+            assert f"| `{name}` |" in written or name == "kind", (kind, name)
+
+
+def test_presets_are_found_from_any_folder(cli, tmp_path):
+    result = cli("presets")
+    assert result.exit_code == 0 and "quickstart.toml" in result.output
+    assert "seed004-style.toml" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = cli("presets", "--dir", empty)
+    assert none.exit_code == 2 and "no presets" in none.output
