@@ -122,3 +122,31 @@ def check_memory(model, workload: Workload, device: torch.device, source: str, k
                               expected="a smaller `size`, `batch` or `tile`; or raise the limit with "
                               "`--memory-limit GB`")
     return needed
+
+
+def seconds_per_step(model, workload: Workload) -> float:
+    """Time of one step of ``workload``, measured: a forward (and backward) pass of one probe
+    image (at most ``PROBE_SIDE``² pixels), timed on its second run, scaled by pixels and batch."""
+    import time
+
+    probe = probe_size(workload.size)
+    images = torch.rand(1, 3, *probe, device=model.device, requires_grad=workload.backward)
+    tap = LayerTap(model, list(workload.paths)) if workload.paths else None
+
+    def step():
+        with torch.set_grad_enabled(workload.backward):
+            found = tap(images) if tap else {"out": model.module(model.normalize(images))}
+            total = sum(getattr(value, "logits", value).float().sum() for value in found.values())
+            if workload.backward:
+                total.backward()
+        if model.device.type == "cuda":
+            torch.cuda.synchronize(model.device)
+
+    try:
+        step()
+        started = time.perf_counter()
+        step()
+        measured = time.perf_counter() - started
+    except RuntimeError:
+        return 0.0
+    return measured * workload.batch * (workload.size[0] * workload.size[1]) / (probe[0] * probe[1])

@@ -89,8 +89,9 @@ def _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory
         loaded, limits = _load_all(presets, overrides, {"preset.device": device} if device else None, raise_limits)
         if draft:
             loaded = [make_draft(preset, limits) for preset in loaded]
-        return [render_preset(preset, out, quiet, resume=not no_resume, memory_limit_gb=memory_limit)
-                for preset in loaded]
+        announce = None if quiet else (lambda line: click.echo(line, err=True))
+        return [render_preset(preset, out, quiet, resume=not no_resume, memory_limit_gb=memory_limit,
+                              announce=announce) for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)
 
@@ -126,14 +127,12 @@ def validate(presets, overrides, device, quick, memory_limit, raise_limits):
             if quick:
                 click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
                 continue
-            from studio.render import check_preset
+            from studio.render import check_preset, estimate
 
             scenes = check_preset(preset, memory_limit)
             click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
             for section, scene in zip(preset.scenes, scenes):
-                memory = getattr(scene, "memory", None)
-                planned = f", about {memory / 2 ** 30:.2f} GiB per step" if memory else ""
-                click.echo(f"      {section.name}: {scene.total} units of work{planned}")
+                click.echo(f"      {section.name}: {estimate(scene)}")
     except StudioError as error:
         fail(error)
 

@@ -37,13 +37,15 @@ class GalleryEntry:
 
 
 def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False) -> list[GalleryEntry]:
-    from tqdm import tqdm
+    from studio.progress import progress_bar
 
     from studio.render import render_preset
 
     entries = []
     paths = sorted(presets_dir.glob("*.toml"))
-    for path in tqdm(paths, desc="gallery", disable=quiet, unit="preset"):
+    progress = progress_bar(len(paths), "gallery", quiet, unit="preset")
+    for path in paths:
+        progress.update(1)
         preset = load_preset(path)
         if not force and is_fresh(preset, out):
             entries.append(GalleryEntry(preset, "fresh"))
@@ -58,6 +60,7 @@ def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False
             continue
         write_text(out / preset.name / FINGERPRINT, fingerprint(preset) + "\n")
         entries.append(GalleryEntry(preset, "rendered"))
+    progress.close()
     write_text(out / "index.html", page([e for e in entries if e.status in ("rendered", "fresh")], out))
     return entries
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from studio.errors import PresetError, RenderError, StudioError
 from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
+from studio.progress import duration, progress_bar
 from studio.scenes import renderer_class
 from studio.scenes.context import SceneContext
 
@@ -82,13 +82,30 @@ def check_preset(preset: Preset, memory_limit_gb: float | None = None) -> list:
     return prepare(preset, device, [None] * len(preset.scenes), memory_limit=limit)
 
 
+def estimate(scene) -> str:
+    """What a built scene will cost, in words: its work, memory per step and time (from a timed
+    probe of one step where the scene states its step workload)."""
+    words = f"{scene.total} unit{'' if scene.total == 1 else 's'} of work"
+    workload = getattr(scene.context, "workload", None)
+    if getattr(scene, "memory", None):
+        words += f", about {scene.memory / GIB:.2f} GiB per step"
+    if workload is not None:
+        from studio.budget import seconds_per_step
+
+        per_unit = seconds_per_step(workload[0], workload[1]) / workload[2]
+        words += f", about {duration(per_unit * scene.total)} on {scene.context.device}"
+    return words
+
+
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
-                  resume: bool = True, memory_limit_gb: float | None = None) -> RenderResult:
+                  resume: bool = True, memory_limit_gb: float | None = None,
+                  announce=None) -> RenderResult:
     """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``).
 
     With ``resume``, a scene whose earlier render is complete and still matches is not rendered
     again, and an interrupted scene goes on from its finished parts (see ``output/cache.py``).
     ``memory_limit_gb`` is what one step may plan to use (default: what the machine has free).
+    ``announce`` receives a line per scene to render, with its estimate, before the first step.
     """
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
@@ -105,6 +122,10 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
              for index, section in enumerate(preset.scenes)]
     limit = None if memory_limit_gb is None else int(memory_limit_gb * GIB)
     scenes = prepare(preset, device, parts, set(reused), limit)
+    if announce is not None:
+        for section, scene in zip(preset.scenes, scenes):
+            if scene is not None:
+                announce(f"{preset.name}/{section.name}: {estimate(scene)}")
     writer.start()
     result = RenderResult(preset.name, writer.folder, str(device), writer.written)
     for index, (scene, section) in enumerate(zip(scenes, preset.scenes)):
@@ -119,8 +140,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         scene_writer = writer.scene(section)
         if getattr(scene, "memory", None):
             scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
-        with tqdm(total=scene.total, desc=f"{preset.name}/{section.name}", disable=quiet,
-                  leave=True, dynamic_ncols=True) as progress:
+        with progress_bar(scene.total, f"{preset.name}/{section.name}", quiet) as progress:
             try:
                 for item in scene.render(progress):
                     scene_writer.add(item)

@@ -174,3 +174,19 @@ def test_an_mp4_gives_back_its_preset_to_remix(tmp_path):
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "again.toml").read_text()
     assert 'name = "vid-remix"' in text and "steps = 3" in text and 'layer = "blocks.1"' in text
+
+
+def test_a_log_gets_plain_progress_lines_and_an_estimate_first(tmp_path):
+    path = tmp_path / "d.toml"
+    path.write_text('[preset]\nname = "d"\n[[scenes]]\nkind = "dream"\nlayer = "blocks.2"\ninput = "builtin:chelsea"\n'
+                    'size = [64, 48]\noctaves = 2\nsteps = 5\n')
+    result = studio("render", path, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert "d/dream: 10 units of work" in lines[0] and " s on cpu" in lines[0]  # before the first step
+    assert any(line.startswith("d/dream: 100% (10/10)") for line in lines)
+    quiet = studio("render", path, "-q", "--force", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+    checked = studio("validate", path, cwd=tmp_path)
+    assert checked.returncode == 0 and "dream: 10 units of work" in checked.stdout and "on cpu" in checked.stdout

@@ -42,6 +42,7 @@ class SceneContext:
     base: Path = field(default_factory=Path.cwd)
     parts: object | None = None
     memory_limit: int | None = None
+    workload: tuple | None = field(default=None, init=False)  # (model, Workload, units per step)
 
     @property
     def section(self):
@@ -82,12 +83,15 @@ class SceneContext:
         return image.to(self.device)
 
     def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
-                     backward: bool = True, key: str = "size", what: str = "one step") -> int:
-        """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes."""
+                     backward: bool = True, key: str = "size", what: str = "one step", units: int = 1) -> int:
+        """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes.
+        The step is remembered (with the progress ``units`` one step completes) for the time
+        estimate."""
         from studio.budget import Workload, check_memory
 
-        return check_memory(model, Workload(tuple(paths), batch, tuple(size), backward, what),
-                            self.device, self.source, self.key(key), self.memory_limit)
+        workload = Workload(tuple(paths), batch, tuple(size), backward, what)
+        self.workload = (model, workload, units)
+        return check_memory(model, workload, self.device, self.source, self.key(key), self.memory_limit)
 
     def image_set(self, spec: str | tuple[str, ...], size: tuple[int, int] | None, model_size: tuple[int, int],
                   keep_aspect: bool = False):

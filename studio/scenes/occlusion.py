@@ -46,7 +46,7 @@ class Scene(AttributionScene):
                       * len(attribute.window_positions(width, section.window, section.stride)))
         self.batch = min(self.total, optimize.batch_size(None, (height, width), context.device, backward=False))
         self.memory = context.check_memory(self.model, [], self.batch, (height, width), backward=False,
-                                           what=f"a batch of {self.batch} occluded copies")
+                                           what=f"a batch of {self.batch} occluded copies", units=self.batch)
 
     def render(self, progress):
         section = self.context.section

@@ -37,7 +37,7 @@ class Scene(AttributionScene):
         self.total = max(1, context.section.samples)
         self.batch = optimize.batch_size(None, tuple(self.image.shape[-2:]), context.device)
         self.memory = context.check_memory(self.model, [], min(self.batch, self.total), tuple(self.image.shape[-2:]),
-                                           what="a batch of gradients")
+                                           what="a batch of gradients", units=min(self.batch, self.total))
 
     def render(self, progress):
         section = self.context.section
