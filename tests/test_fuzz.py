@@ -109,3 +109,41 @@ def test_any_set_override_applies_or_fails_cleanly(overrides):
         validate(document)
     except PresetError:
         pass
+
+
+nesting = st.tuples(st.integers(1, 6000), st.sampled_from(["[", "{a = "]), st.sampled_from(["x", "scenes.0.size"]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(nesting)
+def test_any_depth_of_nesting_is_a_value_or_one_message(shape):
+    depth, opener, key = shape
+    closer = "]" if opener == "[" else "}"
+    value = opener * depth + ("1" if opener != "[" else "") + closer * depth
+    text = f'{key.split(".")[0]} = {value}\n' if key == "x" else ""
+    document = '[preset]\nname = "ok"\n' + text + '[[scenes]]\nkind = "probe"\nlayer = "blocks.1"\n'
+    try:
+        loads(document, "fuzz.toml")
+    except PresetError as error:
+        assert str(error).startswith("fuzz.toml")
+    from studio.preset.loader import parse_override
+
+    try:
+        parse_override(f"{key}={value}")
+    except PresetError as error:
+        assert "nests too deeply" in str(error)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.é/ ", min_size=0, max_size=600),
+       st.sampled_from(["preset.name", "scenes.0.name"]))
+def test_any_name_is_valid_and_short_enough_for_a_file_system_or_refused(name, where):
+    document = {"preset": {"name": "ok"}, "scenes": [{"kind": "probe", "layer": "blocks.1"}]}
+    if where == "preset.name":
+        document["preset"]["name"] = name
+    else:
+        document["scenes"][0]["name"] = name
+    result = outcome(document)
+    if not isinstance(result, PresetError):
+        chosen = result.name if where == "preset.name" else result.scenes[0].name
+        assert 1 <= len(chosen) <= 100 and "/" not in chosen and "." not in chosen

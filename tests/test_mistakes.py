@@ -59,6 +59,7 @@ def test_a_set_value_that_is_not_toml_says_so(preset, tmp_path):
 @pytest.mark.skipif(__import__("shutil").which("nvidia-smi") is not None, reason="needs a machine without CUDA")
 def test_a_device_error_names_the_flag_or_set_that_asked_for_it(preset, tmp_path):
     refused(studio("render", preset, "--set", "preset.device=cuda", cwd=tmp_path), "--set", "no CUDA device")
+    refused(studio("validate", preset, "--set", "preset.device=cuda", cwd=tmp_path), "--set", "no CUDA device")
     refused(studio("render", preset, "--device", "cuda", cwd=tmp_path), "--device", "no CUDA device")
     refused(studio("render", preset, "--device", "cuda:99999999999999999999", cwd=tmp_path), "preset.device")
     assert not (tmp_path / "renders").exists()
@@ -98,6 +99,7 @@ def test_a_pipe_or_device_is_never_read_as_a_preset_or_image(preset, tmp_path):
     os.mkfifo(tmp_path / "fifo.png")
     refused(studio("validate", preset, "--set", f"scenes.0.input={tmp_path / 'fifo.png'}", cwd=tmp_path),
             "scenes.0.input", "not a regular image file")
+    refused(studio("validate", "--quick", tmp_path / "base.toml" / "x.toml", cwd=tmp_path), "cannot be read")
     (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
     refused(studio("validate", "--quick", tmp_path / "loop.toml", cwd=tmp_path), "cannot be read")
 

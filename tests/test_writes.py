@@ -97,21 +97,24 @@ def test_an_output_or_cache_folder_that_is_a_file_is_one_message(write, tmp_path
     assert "is a file, not a folder" in result.stderr or "a file, not a folder" in result.stderr
 
 
-def test_a_full_disk_keeps_what_finished_and_leaves_no_partial_file(cli, write, tmp_path, monkeypatch):
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "the disk is full"),
+                                         (errno.EROFS, "the file system is read-only")])
+def test_a_full_or_read_only_disk_keeps_what_finished_and_leaves_no_partial_file(cli, write, tmp_path, monkeypatch,
+                                                                                  code, words):
     from PIL import Image
 
     preset = write("t.toml", TINY_FEATURE_MAPS)
     real_save, saved = Image.Image.save, []
 
-    def fills_the_disk(self, fp, *args, **kwargs):
+    def fails_on_the_third_picture(self, fp, *args, **kwargs):
         if len(saved) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise OSError(code, "simulated")
         saved.append(fp)
         return real_save(self, fp, *args, **kwargs)
 
-    monkeypatch.setattr(Image.Image, "save", fills_the_disk)
+    monkeypatch.setattr(Image.Image, "save", fails_on_the_third_picture)
     result = cli("render", preset, "--out", tmp_path / "out", "-q")
-    assert result.exit_code == 1 and "the disk is full" in result.output
+    assert result.exit_code == 1 and words in result.output
     folder = tmp_path / "out" / "tiny"
     assert not [p for p in folder.rglob("*") if ".partial" in p.name]
     assert len([p for p in folder.rglob("*.png")]) == 2  # the two that finished
