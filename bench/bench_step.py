@@ -46,7 +46,7 @@ def main() -> None:
 
     def climb(param):
         settings = Settings(args.steps, Ramp(0.05, 0.05), Ramp(0.0, 0.0),
-                                  Robustness(8, 5.0, (0.95, 1.05)), param)
+                            Robustness(8, 5.0, (0.95, 1.05)), param)
 
         def run():
             Ascent(model, objective, settings, torch.Generator().manual_seed(0)).run(
