@@ -220,8 +220,8 @@ SHIPPED = Path(__file__).resolve().parent / "presets"
 
 @main.command("presets")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help=f"the folder to list  [default: ./presets if there is one, else the presets that ship "
-                   f"with studio]")
+              help="the folder to list  [default: ./presets if there is one, else the presets that ship "
+                   "with studio]")
 def list_presets(folder):
     """The presets in a folder, with their titles and scenes."""
     from studio.preset import load_preset

@@ -105,19 +105,31 @@ class Climbs:
 
 def climb_batches(model: LoadedModel, objective_for: Callable[[list], Objective], batches: list[list],
                   start: torch.Tensor, sizes: list[tuple[int, int]], settings: Settings, seed: int,
-                  progress, parts: PartStore | None = None, climbs: Climbs | None = None):
-    """Climb each batch from ``start`` (1, 3, H, W) through ``sizes``, every batch drawing from a
-    generator seeded with ``seed``, so an image does not depend on which others share its
-    batch. Yields (batch, images) as each batch finishes; a batch an interrupted render already
-    climbed comes from ``parts``; one that runs out of memory is split in two and climbed again.
+                  progress, parts: PartStore | None = None, climbs: Climbs | None = None,
+                  measure_for: Callable[[list], Objective] | None = None):
+    """Climb each batch from ``start`` through ``sizes``, every batch drawing from a generator
+    seeded with ``seed``, so an image does not depend on which others share its batch. Yields
+    (batch, images) as each batch finishes; a batch an interrupted render already climbed comes
+    from ``parts``; one that runs out of memory is split in two and climbed again.
+
+    Args:
+        start: (K, 3, H, W): K images per batch item (variants of one channel, climbed side by
+            side), item-major in the batch.
+        measure_for: the objective whose final values are reported (default: the one climbed).
     """
     climbs = climbs if climbs is not None else Climbs()
+    measure_for = measure_for or objective_for
+
+    def starts(count: int) -> torch.Tensor:
+        return start.expand(count, -1, -1, -1) if start.shape[0] == 1 else start.repeat(count, 1, 1, 1)
 
     def climb(batch):
         ascent = Ascent(model, objective_for(batch), settings, torch.Generator().manual_seed(seed), progress.update)
-        result = ascent.run(start.expand(len(batch), -1, -1, -1), sizes)
+        result = ascent.run(starts(len(batch)), sizes)
+        measured = ascent if measure_for is objective_for else Ascent(model, measure_for(batch), settings,
+                                                                      torch.Generator())
         with torch.no_grad():
-            values = [round(v, 6) for v in ascent.score(result).tolist()]
+            values = [round(v, 6) for v in measured.score(result).tolist()]
         return result, values, ascent.scores
 
     def finished(batch):

@@ -15,26 +15,8 @@ import torch
 
 from studio.models import LayerTap, LoadedModel
 from studio.optimize.loop import PartStore, Settings, StepLoop, autocast
-from studio.optimize.objectives import Objective, _as_maps
+from studio.optimize.objectives import Objective, _as_maps, gram
 from studio.optimize.param import make_param
-
-
-def gram(maps: torch.Tensor) -> torch.Tensor:
-    """Gram matrices of feature maps, averaged over positions so any image size compares.
-
-    Args:
-        maps: (B, C, H, W).
-
-    Returns:
-        (B, C, C): entry (i, j) is the mean over positions of channel i times channel j.
-
-    Example:
-        >>> gram(torch.ones(1, 2, 3, 3))
-        tensor([[[1., 1.],
-                 [1., 1.]]])
-    """
-    flat = maps.float().flatten(2)
-    return flat @ flat.transpose(1, 2) / flat.shape[-1]
 
 
 def _relative(difference: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -98,6 +98,43 @@ def layer_l2(layer: str, channels: Sequence[int] | None = None) -> Objective:
     return Objective(fn, [layer], f"l2({layer})")
 
 
+def gram(maps: torch.Tensor) -> torch.Tensor:
+    """Gram matrices of feature maps, averaged over positions so any image size compares.
+
+    Args:
+        maps: (B, C, H, W).
+
+    Returns:
+        (B, C, C): entry (i, j) is the mean over positions of channel i times channel j.
+
+    Example:
+        >>> gram(torch.ones(1, 2, 3, 3))
+        tensor([[[1., 1.],
+                 [1., 1.]]])
+    """
+    flat = maps.float().flatten(2)
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def similarity(layer: str, group: int) -> Objective:
+    """How alike each image's style is to the others of its group (Gram-matrix cosine
+    similarity, averaged over the group's other members): subtract it to push variants apart,
+    as lucent's ``diversity``. Batch elements form consecutive groups of ``group`` images.
+
+    Example:
+        >>> acts = {"l": torch.stack([torch.ones(2, 3, 3), torch.ones(2, 3, 3)])}
+        >>> similarity("l", 2)(acts)
+        tensor([1., 1.])
+    """
+    def fn(acts):
+        grams = gram(_as_maps(acts[layer])).flatten(1)
+        unit = torch.nn.functional.normalize(grams, dim=1).view(-1, group, grams.shape[1])
+        pairs = unit @ unit.transpose(1, 2)  # (groups, group, group)
+        others = pairs.sum(dim=2) - pairs.diagonal(dim1=1, dim2=2)
+        return (others / max(group - 1, 1)).flatten()
+    return Objective(fn, [layer], f"similarity({layer}, {group})")
+
+
 def reading_order_mask(count: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, H, W) masks: element b keeps the first ``count[b]`` positions, row by row."""
     positions = torch.arange(height * width, device=count.device).view(1, height, width)

@@ -109,14 +109,15 @@ def fit_width(image: torch.Tensor, width: int) -> torch.Tensor:
                                            if width < image.shape[-1] else "nearest")[0]
 
 
-def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str) -> torch.Tensor:
+def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str,
+                  columns: int | None = None) -> torch.Tensor:
     """A labelled grid of (3, H, W) images, tiles shrunk to at most ``SHEET_TILE`` px."""
     height, width = images[0].shape[-2:]
     ratio = min(1.0, SHEET_TILE / max(height, width))
     tiles = torch.stack([img.float() for img in images])
     if ratio < 1:
         tiles = resize(tiles, max(1, round(height * ratio)), max(1, round(width * ratio)))
-    return labelled_grid(tiles, labels, title=title)
+    return labelled_grid(tiles, labels, title=title, columns=columns)
 
 
 def comparison_sheet(references: list[torch.Tensor], images: torch.Tensor, labels: list[str],

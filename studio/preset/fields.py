@@ -120,6 +120,15 @@ class Optimisation(Transforms):
     octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
     octave_scale: float = field(default=1.4, **meta(min=1.0, max=4.0))
     blur: float | tuple[float, float] = field(default=0.0, **meta(min=0.0, max=64.0))
+    negative: bool = False  # minimise instead: what the unit is against
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Several pictures per channel that push apart (lucent's diversity, on Gram matrices)."""
+
+    variants: int = field(default=1, **meta(min=1, max=64))
+    diversity: float = field(default=0.0, **meta(min=0.0, max=1e6))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ MEANINGS = {
     "jitter": "random shift in pixels each step", "rotate": "random rotation in degrees each step",
     "scale": "random scale range each step", "param": "`pixel`, or `fft` (spectral, colour-decorrelated)",
     "batch": "images per batch (default: what fits the device)", "weights.": "",
+    "negative": "minimise instead: what the unit is against",
+    "variants": "pictures per channel, climbed side by side", "diversity": "how hard the variants push apart",
     "tile": "climb big images a tile at a time (pixels; automatic past a megapixel)",
     "upscale_steps": "seed 003's schedule: upscale this many times", "upscale_factor": "size ratio per upscale",
     "neurons": '`"all"` or the number of frames', "colormap": "matplotlib colour map",

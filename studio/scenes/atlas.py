@@ -7,20 +7,20 @@ from dataclasses import dataclass
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (DRAFT_CHANNELS, Channels, InputImage, Optimisation, SceneSection,
+from studio.preset.fields import (DRAFT_CHANNELS, Channels, InputImage, Optimisation, SceneSection, Variants,
                                   check_count, side)
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
-from studio.scenes.optimizing import ascent_settings, size_plan
+from studio.scenes.optimizing import (ascent_settings, channel_objectives, size_plan, variant_labels,
+                                      variant_starts)
 
-torch = lazy("torch")
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
 layers = lazy("studio.models.layers")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Optimisation):
+class Section(SceneSection, InputImage, Optimisation, Variants):
     WHAT = "an `atlas` scene"
     input: str = "noise"
     layers: tuple[str, ...] | None = None
@@ -48,32 +48,33 @@ class Scene:
         shapes = optimize.check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
                                               context.key("size"))
         self.plan = []
-        limit = optimize.batch_size(None, self.sizes[-1], context.device)
+        limit = max(1, optimize.batch_size(None, self.sizes[-1], context.device) // section.variants)
         for path in self.paths:
             channels = context.channels(section.channels, shapes[path][0], count_means_first=True)
             self.plan.append((path, optimize.chunks(channels, limit)))
-        self.start = context.input(section.input, self.sizes[0], self.model.input_size)
-        largest = max(len(b[0]) for _, b in self.plan)
+        self.start = variant_starts(context, context.input(section.input, self.sizes[0], self.model.input_size),
+                                    section.variants)
+        largest = max(len(b[0]) for _, b in self.plan) * section.variants
         self.memory = context.check_memory(self.model, self.paths, largest, self.sizes[-1],
                                            what=f"a batch of {largest} channels")
         self.total = section.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def render(self, progress):
-        settings = ascent_settings(self.context.section)
+        section = self.context.section
+        settings = ascent_settings(section)
         grids, activation, curves = [], {}, {}
         for path, batches in self.plan:
             climbs = optimize.Climbs()
-
-            def objective(batch, path=path):
-                return optimize.objectives.channel(path, torch.tensor(batch))
-
+            objective, measure = channel_objectives(path, section)
             for _ in optimize.climb_batches(self.model, objective, batches, self.start, self.sizes, settings,
-                                            self.context.seed("ascent"), progress, self.context.parts, climbs):
+                                            self.context.seed("ascent"), progress, self.context.parts, climbs,
+                                            measure):
                 pass
-            channels = [c for batch in batches for c in batch]
-            activation.update({f"{path}:{c}": v for c, v in zip(channels, climbs.values)})
+            labels = variant_labels([c for batch in batches for c in batch], section.variants)
+            activation.update({f"{path}:{label}": v for label, v in zip(labels, climbs.values)})
             curves[path] = climbs.curve
-            grid = layout.contact_sheet(climbs.images, [str(c) for c in channels], layer_label(self.model, path))
+            grid = layout.contact_sheet(climbs.images, labels, layer_label(self.model, path),
+                                        columns=section.variants if section.variants > 1 else None)
             grids.append(grid)
             yield Still(grid, name=path)
         width = min(max(g.shape[-1] for g in grids), 2048)

@@ -81,6 +81,8 @@ class Scene:
             self.objective, self.labels = objectives.weighted(terms, weights), ["mixed"]
         else:
             self.objective, self.labels = objectives.stacked(terms), self.names
+        if section.negative:  # dream away from what the layers respond to
+            self.objective = -self.objective
         tile = section.tile
         if tile is None and height * width > AUTO_TILE_PIXELS:
             tile = AUTO_TILE

@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
-                                  need_layer)
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Variants, check_channels,
+                                  meta, need_layer)
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.labels import as_wh, layer_label
-from studio.scenes.optimizing import ascent_settings, one_layer_plan, size_plan
+from studio.scenes.optimizing import (ascent_settings, channel_objectives, one_layer_plan, size_plan,
+                                      variant_distance, variant_labels, variant_starts)
 
-torch = lazy("torch")
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Optimisation):
+class Section(SceneSection, InputImage, Optimisation, Variants):
     WHAT = "a `maximize` scene"
     input: str = "noise"
     layer: str | None = None
@@ -39,6 +39,8 @@ class Section(SceneSection, InputImage, Optimisation):
         changes = super().draft_changes()
         if self.upscale_steps > 2:
             changes["upscale_steps"] = 2
+        if self.variants > 2:
+            changes["variants"] = 2
         return changes
 
 
@@ -52,32 +54,37 @@ class Scene:
     def __init__(self, context):
         self.context = context
         section = context.section
-        self.model, self.path, self.sizes, shape, self.start = one_layer_plan(context, section, sizes)
+        self.model, self.path, self.sizes, shape, start = one_layer_plan(context, section, sizes)
+        self.start = variant_starts(context, start, section.variants)
         self.channels = context.channels(section.channels, shape[0])
-        self.batches = optimize.chunks(self.channels, optimize.batch_size(section.batch, self.sizes[-1],
-                                                                          context.device))
-        self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]), self.sizes[-1],
-                                           what=f"a batch of {len(self.batches[0])} channels")
+        images = optimize.batch_size(section.batch, self.sizes[-1], context.device)
+        self.batches = optimize.chunks(self.channels, max(1, images // section.variants))
+        self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]) * section.variants,
+                                           self.sizes[-1], what=f"a batch of {len(self.batches[0])} channels"
+                                           + (f" × {section.variants} variants" if section.variants > 1 else ""))
         self.total = section.steps * len(self.sizes) * len(self.batches)
 
     def render(self, progress):
         section = self.context.section
         climbs = optimize.Climbs()
-
-        def objective(batch):
-            return optimize.objectives.channel(self.path, torch.tensor(batch))
-
+        count = section.variants
+        objective, measure = channel_objectives(self.path, section)
         for batch, result in optimize.climb_batches(self.model, objective, self.batches, self.start, self.sizes,
                                                     ascent_settings(section), self.context.seed("ascent"),
-                                                    progress, self.context.parts, climbs):
-            for channel, image in zip(batch, result):
-                yield Still(image, name=f"{section.layer}-{channel:04d}")
+                                                    progress, self.context.parts, climbs, measure):
+            for index, image in enumerate(result):
+                channel, variant = batch[index // count], index % count
+                yield Still(image, name=f"{section.layer}-{channel:04d}" + (f"-{variant + 1}" if count > 1 else ""))
         label = layer_label(self.model, self.path)
-        yield Still(layout.contact_sheet(climbs.images, [str(c) for c in self.channels],
-                                         f"{self.model.name} {label}: {len(self.channels)} channels maximised"))
+        what = "minimised" if section.negative else "maximised"
+        yield Still(layout.contact_sheet(climbs.images, variant_labels(self.channels, count),
+                                         f"{self.model.name} {label}: {len(self.channels)} channels {what}",
+                                         columns=count if count > 1 else None))
         yield Record("layer", self.path)
         yield Record("sizes", as_wh(self.sizes))
         yield Record("objective", climbs.curve)
         if climbs.splits:
             yield Record("out_of_memory_splits", climbs.splits)
-        yield Record("activation", {str(c): v for c, v in zip(self.channels, climbs.values)})
+        yield Record("activation", dict(zip(variant_labels(self.channels, count), climbs.values)))
+        if count > 1:
+            yield Record("variant_distance", variant_distance(self.model, self.path, climbs.images, count))

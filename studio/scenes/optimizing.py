@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from studio.lazy import lazy
-from studio.preset.fields import Optimisation
+from studio.preset.fields import Optimisation, Variants
 
 optimize = lazy("studio.optimize")
+torch = lazy("torch")
+models = lazy("studio.models")
+
+VARIANT_NOISE = 0.05  # variants 2.. start from the scene's start plus this much seeded noise
 
 if TYPE_CHECKING:
     from studio.scenes.context import SceneContext
@@ -43,3 +47,49 @@ def one_layer_plan(context: SceneContext, section, sizes_for=size_plan):
     shapes = optimize.check_smallest_size(model, [path], sizes[0], context.source, context.key("size"))
     start = context.input(section.input, sizes[0], model.input_size)
     return model, path, sizes, shapes[path], start
+
+
+def variant_starts(context: SceneContext, start, count: int):
+    """(count, 3, H, W): the start, then ``count - 1`` seeded variations of it (identical starts
+    would stay identical: their diversity gradients are the same)."""
+    if count == 1:
+        return start
+    others = [(start + VARIANT_NOISE * torch.randn(start.shape, generator=context.generator(f"variant-{v}"))
+               .to(start.device)).clamp(0, 1) for v in range(1, count)]
+    return torch.cat([start, *others])
+
+
+def channel_objectives(path: str, section: Optimisation | Variants):
+    """What a batch of channels climbs (each channel ``variants`` times, negated with
+    ``negative``, minus ``diversity`` × the variants' likeness) and what is reported of it (the
+    channels' own activation)."""
+    count = getattr(section, "variants", 1)
+
+    def measure(batch):
+        return optimize.objectives.channel(path, torch.tensor(batch).repeat_interleave(count))
+
+    def climb(batch):
+        objective = -measure(batch) if section.negative else measure(batch)
+        if count > 1 and section.diversity:
+            objective = objective - section.diversity * optimize.objectives.similarity(path, count)
+        return objective
+
+    plain = count == 1 and not section.negative
+    return (measure, None) if plain else (climb, measure)
+
+
+def variant_labels(channels: list[int], count: int) -> list[str]:
+    """``7`` for one picture a channel, ``7·1``, ``7·2`` ... for several."""
+    return [str(c) if count == 1 else f"{c}·{v + 1}" for c in channels for v in range(count)]
+
+
+def variant_distance(model, path: str, images, count: int) -> float:
+    """1 − the mean Gram-matrix cosine similarity between the variants of each channel: how far
+    apart they are in the layer's style (0: alike)."""
+    likeness = optimize.objectives.similarity(path, count)
+    found = []
+    with torch.no_grad():
+        for first in range(0, len(images), 4 * count):
+            batch = torch.stack(images[first:first + 4 * count]).to(model.device)
+            found.append(likeness(models.LayerTap(model, [path])(batch)).cpu())
+    return round(1 - float(torch.cat(found).mean()), 6)

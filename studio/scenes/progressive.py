@@ -62,7 +62,8 @@ class Scene:
         climbs = optimize.Climbs()
 
         def objective(counts):
-            return optimize.objectives.first_neurons(self.path, section.channel, torch.tensor(counts))
+            neurons = optimize.objectives.first_neurons(self.path, section.channel, torch.tensor(counts))
+            return -neurons if section.negative else neurons
 
         for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes,
                                                 ascent_settings(section), self.context.seed("ascent"),

@@ -29,7 +29,7 @@ def style_loss(model, paths: list[str], sample):
     """Mean of the relative Gram distances at ``paths`` to ``sample`` (1, 3, H, W)."""
     with torch.no_grad():
         found = models.LayerTap(model, paths)(sample)
-    return optimize.objectives.weighted([match.gram_distance(p, match.gram(found[p])) for p in paths],
+    return optimize.objectives.weighted([match.gram_distance(p, optimize.objectives.gram(found[p])) for p in paths],
                                         [1 / len(paths)] * len(paths))
 
 
