@@ -329,3 +329,29 @@ def test_an_image_set_with_a_broken_file_is_one_clear_message(cli, write, tmp_pa
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "scenes.0.images.1" in result.output and "broken.jpg" in result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_probe_reports_the_rank_of_the_channels_a_hypothesis_expects(cli, write, tmp_path):
+    import json
+
+    path = write("p.toml", """
+        [preset]
+        name = "probe"
+        [[scenes]]
+        kind = "probe"
+        layer = "blocks.5"
+        input = "builtin:chelsea"
+        top = 5
+        expect = [28, 100]
+    """)
+    result = cli("render", path, "--out", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    entry = json.loads((tmp_path / "probe" / "log.json").read_text())["scenes"]["probe"]
+    means = entry["means"]
+    for expected in entry["expect"]:
+        channel = expected["channel"]
+        assert expected["rank"] == 1 + sum(m > means[channel] for m in means)
+        assert expected["in_top"] == (expected["rank"] <= 5)
+    assert [e["channel"] for e in entry["expect"]] == [28, 100]
+    bad = cli("validate", write("b.toml", path.read_text().replace("[28, 100]", "[28, 9999]")))
+    assert bad.exit_code == 2 and "scenes.0.expect" in bad.output and "channel out of range" in bad.output

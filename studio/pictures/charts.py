@@ -19,8 +19,11 @@ def figure_image(figure) -> torch.Tensor:
     return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
 
 
-def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
-    """Mean activation per channel as bars, the top channels highlighted and labelled."""
+def bar_chart(means: torch.Tensor, top: list[int], title: str, expected: dict[int, int] | None = None) -> torch.Tensor:
+    """Mean activation per channel as bars: the ``top`` channels highlighted, the ``expected``
+    ones (channel → rank: a hypothesis to test) in another colour, every highlighted bar
+    labelled with its channel (and the expected ones with their rank)."""
+    expected = expected or {}
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(12, 4.5), dpi=100, facecolor=DARK)
@@ -30,10 +33,16 @@ def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
     colours = ["#5a5a6a"] * len(values)
     for channel in top:
         colours[channel] = "#ffb000"
+    for channel in expected:
+        colours[channel] = "#3ec1ff"
     axes.bar(range(len(values)), values, width=1.0, color=colours)
-    for rank, channel in enumerate(top[:10]):
-        axes.annotate(str(channel), (channel, values[channel]), textcoords="offset points",
-                      xytext=(0, 3 + 9 * (rank % 2)), ha="center", color="#ffd060", fontsize=8)
+    labelled = list(dict.fromkeys(list(top) + list(expected)))
+    for number, channel in enumerate(labelled):
+        text = f"{channel} (#{expected[channel]})" if channel in expected else str(channel)
+        below = values[channel] < 0  # a label sits beyond its bar's end, never on it
+        axes.annotate(text, (channel, values[channel]), textcoords="offset points",
+                      xytext=(0, (-1 if below else 1) * (3 + 9 * (number % 3))), va="top" if below else "bottom",
+                      ha="center", color="#7fd8ff" if channel in expected else "#ffd060", fontsize=7)
     axes.set_title(title, color="#e0e0e6")
     axes.set_xlabel("channel", color="#c0c0c8")
     axes.set_ylabel("mean activation", color="#c0c0c8")
@@ -41,6 +50,7 @@ def bar_chart(means: torch.Tensor, top: list[int], title: str) -> torch.Tensor:
     for spine in axes.spines.values():
         spine.set_color("#505058")
     axes.set_xlim(-1, len(values))
+    axes.margins(y=0.14)  # room for the labels above the tallest bars
     figure.tight_layout()
     return figure_image(figure)
 

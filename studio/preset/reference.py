@@ -39,7 +39,7 @@ MEANINGS = {
     "tile": "climb big images a tile at a time (pixels; automatic past a megapixel)",
     "upscale_steps": "seed 003's schedule: upscale this many times", "upscale_factor": "size ratio per upscale",
     "neurons": '`"all"` or the number of frames', "colormap": "matplotlib colour map",
-    "top": "how many to show", "target": '`"top"` (the predicted class) or a class index',
+    "top": "how many to show", "expect": "channels a hypothesis expects to rank high: their rank and whether they are in the top k", "target": '`"top"` (the predicted class) or a class index',
     "samples": "SmoothGrad's noisy copies (0: the plain gradient)", "noise": "SmoothGrad's noise, a fraction of the range",
     "window": "occluding square's side in pixels", "stride": "its step in pixels",
     "fill": "what hides the window", "images": "`builtin:*`, `builtin:lfw_subset`, `builtin:NAME`, a folder or file, or a list",

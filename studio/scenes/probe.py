@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
+from studio.preset.coerce import Problem
 from studio.preset.fields import InputImage, SceneSection, meta, need_layer
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.feature_maps import MIN_TILE
@@ -27,9 +28,12 @@ class Section(SceneSection, InputImage):
     WHAT = "a `probe` scene"
     layer: str | None = None
     top: int = field(default=15, **meta(min=1, max=MAX_CHANNELS))
+    expect: tuple[int, ...] = field(default=(), **meta(min=0))  # channels the hypothesis says should rank high
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.5")
+        if len(set(self.expect)) != len(self.expect):
+            raise Problem("expect", "a channel is listed twice", "distinct channel indices", list(self.expect))
 
 
 class Scene:
@@ -42,16 +46,23 @@ class Scene:
         with torch.no_grad():
             activation = models.LayerTap(self.model, [self.path])(self.image)[self.path][0]
             self.maps = features.as_maps(activation).float().cpu()
+        self.expect = context.channels(list(section.expect), self.maps.shape[0], key="expect") if section.expect else []
         self.total = 1
 
     def render(self, progress):
         section = self.context.section
         means = self.maps.mean(dim=(1, 2))
         k = min(section.top, means.numel())
-        order = torch.argsort(means, descending=True, stable=True)[:k].tolist()
+        ranking = torch.argsort(means, descending=True, stable=True).tolist()
+        order = ranking[:k]
+        rank = {channel: place + 1 for place, channel in enumerate(ranking)}
+        expected = [{"channel": c, "rank": rank[c], "in_top": rank[c] <= k} for c in self.expect]
         label = layer_label(self.model, self.path)
+        verdict = ", ".join(f"{e['channel']} is #{e['rank']}" for e in expected)
         yield Still(charts.bar_chart(means, order, f"{label}: mean activation per channel for {section.input} "
-                                                   f"(top {k} highlighted)"))
+                                                   f"(top {k} highlighted" + (f"; expected {verdict})" if expected
+                                                                               else ")"),
+                                     {e["channel"]: e["rank"] for e in expected}))
         tiles = layout.enlarge(colour.colormap(self.maps[order]), MIN_TILE)
         yield Still(layout.labelled_grid(tiles, [f"{c}: {means[c]:.3g}" for c in order],
                                          title=f"{label}: the {k} strongest maps"), name="top")
@@ -59,4 +70,6 @@ class Scene:
         yield Record("input", section.input)
         yield Record("top", [{"channel": c, "mean": round(float(means[c]), 6)} for c in order])
         yield Record("means", [round(float(v), 6) for v in means])
+        if expected:
+            yield Record("expect", expected)
         progress.update(1)
