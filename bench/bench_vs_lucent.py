@@ -75,7 +75,7 @@ lr = 0.05
 
 def mean_activation(images: torch.Tensor, channels: list[int], device: str, size: int) -> float:
     from studio.models import LayerTap, load_model
-    from studio.optimize.param import resize
+    from studio.pictures.layout import resize
 
     model = load_model("efficientnet_lite0", device=device)
     with torch.no_grad():

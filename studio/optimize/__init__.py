@@ -6,7 +6,8 @@ from studio.optimize.ascent import Ascent, check_smallest_size
 from studio.optimize.batches import Climbs, batch_size, chunks, climb_batches, shrink_tile_on_out_of_memory
 from studio.optimize.loop import Settings, StepLoop
 from studio.optimize.match import Descent
-from studio.optimize.param import PixelImage, SpectralImage, make_param, resize
+from studio.optimize.param import PixelImage, SpectralImage, make_param
+from studio.pictures.layout import resize
 from studio.optimize.schedule import Ramp, octave_sizes, upscale_sizes
 from studio.optimize.transform import Robustness, blur
 

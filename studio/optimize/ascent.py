@@ -13,7 +13,8 @@ from studio.errors import RenderError
 from studio.models import LayerTap, LoadedModel
 from studio.optimize.loop import Settings, StepLoop, autocast
 from studio.optimize.objectives import Objective
-from studio.optimize.param import make_param, resize
+from studio.optimize.param import make_param
+from studio.pictures.layout import resize
 from studio.optimize.tiles import tiled_gradient
 from studio.optimize.transform import blur
 

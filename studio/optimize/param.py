@@ -18,14 +18,6 @@ FFT_MAGIC = 4.0  # lucent's scaling of the inverse FFT
 EDGE = 1e-4      # keeps the sigmoid's inverse finite on pure black and white
 
 
-def resize(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    from kornia.geometry.transform import resize as kornia_resize
-
-    if images.shape[-2:] == (height, width):
-        return images
-    return kornia_resize(images, (height, width), interpolation="bilinear", antialias=True)
-
-
 class PixelImage:
     """Pixels in [0, 1], clamped after every change. Shape (B, 3, H, W)."""
 
