@@ -120,7 +120,9 @@ def test_train_scene_frames_and_log(cli, write, tmp_path):
     log = json.loads((tmp_path / "a/t/log.json").read_text())["scenes"]["train"]
     assert log["video"]["frames"] == 4 and log["snapshots"] == [0, 10, 20, 25]
     assert len(log["loss"]) == len(log["accuracy"]) == len(log["objective"]) == 25
-    assert log["corruption"]["label_noise"]["examples"] == round(0.2 * 18)
+    assert log["dataset"]["heldout"] == 3 and log["dataset"]["trained_on"] == 15  # 0.2 of each class aside
+    assert log["corruption"]["label_noise"]["examples"] == round(0.2 * 15)
+    assert len(log["heldout_accuracy"]) == 25 and all(0 <= a <= 1 for a in log["heldout_accuracy"])
     assert cli("render", write("t.toml", TRAIN), "--out", tmp_path / "b", "-q").exit_code == 0
     assert (tmp_path / "a/t/train.png").read_bytes() == (tmp_path / "b/t/train.png").read_bytes()
 

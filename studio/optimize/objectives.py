@@ -78,6 +78,22 @@ def channel(layer: str, index: int | torch.Tensor | Sequence[int]) -> Objective:
     return Objective(fn, [layer], f"channel({layer}, {index if isinstance(index, int) else '…'})")
 
 
+def blend(layer: str, first: torch.Tensor, second: torch.Tensor, alpha: torch.Tensor) -> Objective:
+    """(1 − α)·channel(first) + α·channel(second), per batch element: the frames of a tour.
+
+    Example:
+        >>> acts = {"l": torch.arange(4.0).view(1, 4, 1, 1).expand(2, -1, -1, -1)}
+        >>> blend("l", torch.tensor([0, 1]), torch.tensor([2, 3]), torch.tensor([0.5, 1.0]))(acts)
+        tensor([1., 3.])
+    """
+    here, there = channel(layer, first), channel(layer, second)
+
+    def fn(acts):
+        weight = alpha.to(acts[layer].device)
+        return (1 - weight) * here(acts) + weight * there(acts)
+    return Objective(fn, [layer], f"blend({layer})")
+
+
 def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
     """One spatial position of a channel (the centre by default)."""
     def fn(acts):

@@ -55,34 +55,66 @@ def bar_chart(means: torch.Tensor, top: list[int], title: str, expected: dict[in
     return figure_image(figure)
 
 
-def loss_chart(history, epoch: int, width: int, height: int = 220) -> torch.Tensor:
-    """Loss (and the scheduled objective, and accuracy) over all epochs, ``epoch`` marked."""
+ACCURACY_LINES = (("accuracy", "training accuracy (labels as given)", "#60c0ff", ":"),
+                  ("clean_accuracy", "clean accuracy (true labels)", "#40e0a0", "--"),
+                  ("heldout_accuracy", "held-out accuracy", "#ffffff", "-"))
+
+
+def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float | None = None) -> torch.Tensor:
+    """Loss (and the scheduled objective) and the accuracies over all epochs, ``epoch`` marked,
+    with a legend. A run whose held-out (or clean) accuracy sits at ``chance`` says so."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
 
     dpi = 100
     figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=DARK)
     axes = figure.add_subplot()
     axes.set_facecolor(DARK)
-    epochs = list(range(len(history.loss)))
-    axes.plot(epochs, history.loss, color="#ffb000", linewidth=1.2, label="loss")
+    epochs = list(range(1, len(history.loss) + 1))  # history[i] is measured after epoch i + 1
+    lines = axes.plot(epochs, history.loss, color="#ffb000", linewidth=1.2, label="loss")
     if any(abs(m - 1.0) > 1e-9 for m in history.multiplier) or history.objective != history.loss:
-        axes.plot(epochs, history.objective, color="#ff6060", linewidth=0.9, linestyle="--", label="objective")
+        lines += axes.plot(epochs, history.objective, color="#ff6060", linewidth=0.9, linestyle="--",
+                           label="objective (scheduled)")
     values = [abs(v) for v in history.loss + history.objective]
     if max(values) > 50 * max(sorted(values)[len(values) // 2], 1e-6):
         # a loss that explodes (gradient ascent) would flatten the rest of the curve
-        axes.set_yscale("symlog", linthresh=max(sorted(values)[len(values) // 2], 1e-3))
+        threshold = max(sorted(values)[len(values) // 2], 1e-3)
+        axes.set_yscale("symlog", linthresh=threshold)
+        # one tick a decade, six at most: the default crowds labels into each other
+        locator = SymmetricalLogLocator(base=10, linthresh=threshold)
+        locator.set_params(subs=[1.0], numticks=6)
+        axes.yaxis.set_major_locator(locator)
     accuracy = axes.twinx()
-    accuracy.plot(epochs, history.accuracy, color="#60c0ff", linewidth=0.8, alpha=0.8, label="accuracy")
+    shown = {}
+    for key, label, colour, style in ACCURACY_LINES:
+        series = getattr(history, key, [])
+        if series and not (key == "clean_accuracy" and series == history.accuracy):
+            lines += accuracy.plot(epochs[:len(series)], series, color=colour, linewidth=0.9, alpha=0.85,
+                                   linestyle=style, label=label)
+            shown[key] = series
     accuracy.set_ylim(0, 1.02)
     accuracy.tick_params(colors="#8090a0", labelsize=7)
     marker = min(max(epoch - 1, 0), len(history.loss) - 1)
-    axes.axvline(marker, color="#ffffff", linewidth=0.8, alpha=0.7)
-    axes.plot([marker], [history.loss[marker]], "o", color="#ffffff", markersize=4)
-    axes.set_title(f"epoch {epoch}   loss {history.loss[marker]:.4g}   accuracy {history.accuracy[marker]:.0%}",
-                   color="#e0e0e6", fontsize=9)
+    axes.axvline(epoch, color="#ffffff", linewidth=0.8, alpha=0.7)
+    if epoch:
+        axes.plot([epoch], [history.loss[marker]], "o", color="#ffffff", markersize=4)
+    axes.set_xlim(0, len(history.loss))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("epoch", color="#a0a0a8", fontsize=7, labelpad=1)
+    title = f"epoch {epoch}   loss {history.loss[marker]:.4g}   training accuracy {history.accuracy[marker]:.0%}"
+    judged = shown.get("heldout_accuracy") or shown.get("clean_accuracy")
+    if judged:
+        title += f"   {'held-out' if 'heldout_accuracy' in shown else 'clean'} {judged[marker]:.0%}"
+        if chance is not None and epoch > 0 and judged[marker] <= chance + 0.02:
+            title += "   - at chance: the network has collapsed"
+    if epoch == 0:
+        title = "epoch 0: untrained"
+    axes.set_title(title, color="#ff8080" if "collapsed" in title else "#e0e0e6", fontsize=9)
     axes.tick_params(colors="#a0a0a8", labelsize=7)
     for spine in list(axes.spines.values()) + list(accuracy.spines.values()):
         spine.set_color("#505058")
-    axes.legend(loc="upper right", fontsize=7, facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
-    figure.subplots_adjust(left=0.08, right=0.93, top=0.86, bottom=0.14)
+    # beneath the plot, so it never hides a curve
+    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                fontsize=6.5, ncol=len(lines), facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
+    figure.subplots_adjust(left=0.08, right=0.93, top=0.88, bottom=0.3)
     return figure_image(figure)

@@ -100,6 +100,19 @@ def stack(images: Sequence[torch.Tensor], gap: int = 8) -> torch.Tensor:
     return canvas
 
 
+def side_by_side(images: Sequence[torch.Tensor], gap: int = 16) -> torch.Tensor:
+    """Place (3, H, W) pictures left to right, top-aligned, on the background colour."""
+    height = max(i.shape[-2] for i in images)
+    width = sum(i.shape[-1] for i in images) + gap * (len(images) - 1)
+    canvas = torch.tensor(BACKGROUND, dtype=torch.float32).view(3, 1, 1) / 255
+    canvas = canvas.expand(3, height, width).clone()
+    x = 0
+    for image in images:
+        canvas[:, :image.shape[-2], x:x + image.shape[-1]] = image.cpu().float()
+        x += image.shape[-1] + gap
+    return canvas
+
+
 def fit_width(image: torch.Tensor, width: int) -> torch.Tensor:
     """Resize a (3, H, W) image to ``width`` keeping its aspect (area filter when shrinking)."""
     if image.shape[-1] == width:

@@ -27,5 +27,10 @@ def grid(tiles: torch.Tensor, title: str, labels=None) -> torch.Tensor:
     return labelled_grid(enlarge(tiles, TILE), labels or [], title=title)
 
 
+def diverging_tiles(maps: torch.Tensor) -> torch.Tensor:
+    """Signed (N, h, w) maps as enlarged coolwarm tiles (N, 3, H, W)."""
+    return enlarge(diverging(maps), TILE)
+
+
 def signed_grid(maps: torch.Tensor, title: str) -> torch.Tensor:
     return grid(diverging(maps), title, [str(i) for i in range(maps.shape[0])])

@@ -34,6 +34,7 @@ KINDS = {
     "inversion": "studio.scenes.inversion",
     "texture": "studio.scenes.texture",
     "style": "studio.scenes.style",
+    "tour": "studio.scenes.tour",
 }
 
 

@@ -1,9 +1,12 @@
-"""`train`: a small network trained on deliberately corrupted data, watched epoch by epoch.
+"""`train`: a network trained on deliberately corrupted data, watched epoch by epoch.
 
 Seed 000 §1: a two-layer MLP on faces, its first layer's activations for a face per epoch as
 the loss falls (39.25 → 0.29 over 450 epochs in the seed). Corruption recipes and loss
-schedules make the training imperfect on purpose. Frames: the watched layer for the probe
-image, the first layer's weights, the loss curve with the epoch marked.
+schedules make the training imperfect on purpose. With ``net = "model"`` the preset's
+pretrained model is fine-tuned instead, and each snapshot redraws what its watched channels
+want to see from the same seeded start, so the frames show the features drifting. Frames: the
+probe (clean and as trained on), the watched layer's maps for it, the first layer's weights or
+the watched channels' pictures, the loss and accuracy curves with the epoch marked.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ from studio.errors import PresetError
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import SceneSection, meta
+from studio.preset.fields import Channels, SceneSection, check_channels, meta
 from studio.preset.limits import MAX_EPOCHS, Limits
 
 torch = lazy("torch")
-budget = lazy("studio.budget")
 budget = lazy("studio.budget")
 inputs = lazy("studio.inputs")
 layers = lazy("studio.models.layers")
@@ -29,11 +31,15 @@ layout = lazy("studio.pictures.layout")
 training = lazy("studio.pictures.training")
 corrupting = lazy("studio.train.corruption")
 datasets = lazy("studio.train.datasets")
+finetune = lazy("studio.train.finetune")
 trainer = lazy("studio.train.trainer")
 watch = lazy("studio.train.watch")
 
 FRAME_WIDTH = 640
+MODEL_FRAME_WIDTH = 800
 DREAM_UNITS = 8
+DREAM_STEPS = {"small": 32, "model": 48}
+DREAM_JITTER = {"small": 1, "model": 4}
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class LossSchedule:
 class Section(SceneSection):
     WHAT = "a `train` scene"
     dataset: str = "faces"
-    net: Literal["mlp2", "small_cnn"] = "mlp2"
+    net: Literal["mlp2", "small_cnn", "model"] = "mlp2"
     hidden: int = field(default=16, **meta(min=1, max=4096))
     epochs: int = field(default=450, **meta(min=1, max=MAX_EPOCHS, limit="epochs"))
     snapshot_every: int = field(default=10, **meta(min=1))
@@ -80,15 +86,35 @@ class Section(SceneSection):
     batch_size: int = field(default=64, **meta(min=1, max=65536))
     watch: str | None = None
     probe: str = "dataset:0"
-    image_size: int = field(default=25, **meta(min=8, max=256))
+    image_size: int | None = field(default=None, **meta(min=8, max=256))
     classes: int = field(default=4, **meta(min=2, max=64))
     per_class: int = field(default=100, **meta(min=1, max=10_000))
     optimizer: Literal["adam", "sgd"] = "adam"
-    dreams_every: int = field(default=0, **meta(min=0))
+    dreams_every: int | None = field(default=None, **meta(min=0))
+    channels: Channels | None = None
+    heldout: float = field(default=0.2, **meta(min=0.0, max=0.9, expect="a fraction in [0, 0.9]"))
     corruption: Corruption = field(default_factory=Corruption)
     loss_schedule: LossSchedule = field(default_factory=LossSchedule)
 
+    @property
+    def size(self) -> int:
+        """Images are brought to this many pixels a side: 25 for the small nets (the faces'
+        own size), 128 for a fine-tuned model."""
+        return self.image_size or (128 if self.net == "model" else 25)
+
+    @property
+    def dream_interval(self) -> int:
+        """Epochs between redrawn dreams (0: none); a fine-tuned model draws them by default."""
+        if self.dreams_every is not None:
+            return self.dreams_every
+        return self.snapshot_every if self.net == "model" else 0
+
     def check(self, limits: Limits):
+        if self.channels is not None and self.net != "model":
+            raise Problem("channels", 'only for net = "model"', "no `channels` (a small net shows every unit)",
+                          self.channels)
+        if self.channels is not None:
+            check_channels(self.channels, limits)
         if self.snapshot_every > self.epochs:
             raise Problem("snapshot_every", "longer than the training", f"at most `epochs` ({self.epochs})",
                           self.snapshot_every)
@@ -98,8 +124,11 @@ class Section(SceneSection):
                           f"epochs / snapshot_every at most {limits.frames}", f"{frames} frames")
 
     def draft_changes(self) -> dict:
-        return {**super().draft_changes(), "epochs": max(1, self.epochs // 10),
-                "snapshot_every": max(1, self.snapshot_every // 10)}
+        changes = {**super().draft_changes(), "epochs": max(1, self.epochs // 10),
+                   "snapshot_every": max(1, self.snapshot_every // 10)}
+        if self.net == "model":  # a real network trains for real: fewer, smaller images
+            changes.update(per_class=min(self.per_class, 8), image_size=min(self.size, 64))
+        return changes
 
 
 
@@ -107,23 +136,50 @@ class Scene:
     def __init__(self, context):
         self.context = context
         section = context.section
+        self.kind = "model" if section.net == "model" else "small"
         available = budget.available_bytes(torch.device("cpu"), context.memory_limit)
-        clean = datasets.load_dataset(section.dataset, section.image_size, section.classes, section.per_class,
+        clean = datasets.load_dataset(section.dataset, section.size, section.classes, section.per_class,
                                       context.generator("dataset"), context.base, context.source,
                                       context.key("dataset"), available)
-        self.data, self.truth, self.report = corrupting.corrupt(clean, section.corruption,
+        if self.kind == "model":
+            clean = datasets.as_colour(clean)
+        training_set, self.heldout = datasets.split_heldout(clean, section.heldout, context.generator("heldout"))
+        self.data, self.truth, self.report = corrupting.corrupt(training_set, section.corruption,
                                                                 context.generator("corruption"))
         self.clean_count = len(clean.labels)
-        with torch.random.fork_rng(devices=[]):  # seeded weight init, global RNG left alone
-            torch.manual_seed(context.generator("init").initial_seed())
-            self.net = small.build_small_net(section.net, self.data.channels, section.image_size, section.hidden,
-                                       len(self.data.classes)).to(context.device)
-        self.watch = (layers.resolve_layer(self.net, section.watch, context.source, context.key("watch"))
-                      if section.watch else watch.first_layer(self.net)[0])
+        self.build_net(len(self.data.classes))
         self.probe = self.probe_image(clean).to(context.device)
+        self.seen = corrupting.as_seen(self.probe.cpu(), section.corruption,
+                                       context.generator("probe-corruption")).to(context.device)
         self.snapshots = trainer.snapshot_epochs(section.epochs, section.snapshot_every)
-        self.last_dreams = None
+        self.dream_start = watch.dream_start(section.size, context.generator("dream"))
+        self.first_dreams = self.newest_dreams = self.last_dreams = None
         self.total = section.epochs + len(self.snapshots)
+
+    def build_net(self, classes: int) -> None:
+        """The network that trains, the watched layer's path in it and the watched units."""
+        section, context = self.context.section, self.context
+        if self.kind == "small":
+            with torch.random.fork_rng(devices=[]):  # seeded weight init, global RNG left alone
+                torch.manual_seed(context.generator("init").initial_seed())
+                self.net = small.build_small_net(section.net, self.data.channels, section.size, section.hidden,
+                                                 classes).to(context.device)
+            self.watch = (layers.resolve_layer(self.net, section.watch, context.source, context.key("watch"))
+                          if section.watch else watch.first_layer(self.net)[0])
+            self.label = self.watch
+            return
+        model = context.model()
+        path = context.layer(model, section.watch or model_default_watch(model), "watch")
+        self.net = finetune.Classifier(model, classes, context.generator("head")).to(context.device)
+        if self.net.head is None:
+            raise PresetError(context.source, "model.name", "the model has no fully connected classifier to "
+                              "replace", expected="a classifier network (efficientnet_lite0, resnet18, vgg16 ...)",
+                              found=model.name)
+        self.watch, self.label = finetune.layer_path(path), f"{model.name} {path}"
+        maps, _ = watch.watched_maps(self.net, self.watch, torch.zeros(1, 3, section.size, section.size,
+                                                                       device=context.device))
+        self.channels = context.channels(section.channels if section.channels is not None else
+                                         f"0:{min(DREAM_UNITS, maps.shape[0])}", maps.shape[0])
 
     def probe_image(self, clean) -> torch.Tensor:
         """``dataset:N`` is example N of the clean set; anything else is an input image."""
@@ -134,60 +190,109 @@ class Scene:
                 raise PresetError(context.source, context.key("probe"), "no such dataset example",
                                   expected=f"dataset:0 .. dataset:{len(clean.labels) - 1}", found=section.probe)
             return clean.images[int(index)].unsqueeze(0)
-        size = (section.image_size, section.image_size)
+        size = (section.size, section.size)
         image = inputs.load_input(section.probe, size, size, context.generator("probe"), context.base,
-                           context.source, context.key("probe"))
+                                  context.source, context.key("probe"))
         return image.mean(dim=1, keepdim=True) if self.data.channels == 1 else image
 
+    def units(self) -> list[int]:
+        if self.kind == "model":
+            return self.channels
+        maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
+        return list(range(min(DREAM_UNITS, maps.shape[0])))
+
     def dreams(self, epoch: int) -> torch.Tensor | None:
-        """Activation maximisation of the watched units, every ``dreams_every`` epochs (kept
-        for the frames in between, so every frame has the same layout)."""
-        section = self.context.section
-        if not section.dreams_every:
+        """What the watched units want to see, redrawn every ``dreams_every`` epochs from the
+        same start with the same transforms (kept for the frames in between, so every frame has
+        the same layout)."""
+        interval = self.context.section.dream_interval
+        if not interval:
             return None
-        if epoch % section.dreams_every == 0 or self.last_dreams is None:
-            units = self.units_watched()
-            tiles = watch.dream_tiles(self.net, self.watch, self.data.channels, section.image_size,
-                                         min(DREAM_UNITS, units), self.context.generator(f"dream-{epoch}"))
-            self.last_dreams = training.grid(tiles, f"{self.watch}: what units 0..{min(DREAM_UNITS, units) - 1} "
-                                                    f"want to see (epoch {epoch})",
-                                             [str(i) for i in range(tiles.shape[0])])
+        if epoch % interval == 0 or epoch == self.snapshots[-1] or self.last_dreams is None:
+            units = self.units()
+            tiles, reached = watch.dream_tiles(self.net, self.watch, units, self.data.channels, self.dream_start,
+                                               self.context.seed("dream-transforms"), DREAM_STEPS[self.kind],
+                                               DREAM_JITTER[self.kind])
+            self.first_dreams = tiles if self.first_dreams is None else self.first_dreams
+            previous = tiles if self.newest_dreams is None else self.newest_dreams
+            self.newest_dreams = tiles
+            self.dream_log.append({"epoch": epoch, "activation": reached,  # mean |Δpixel| in [0, 1]
+                                   "change_from_first": round(float((tiles - self.first_dreams).abs().mean()), 6),
+                                   "change_from_previous": round(float((tiles - previous).abs().mean()), 6)})
+            labels = [f"{unit}: {value:.3g}" for unit, value in zip(units, reached)]
+            title = f"{self.label}: what the units want to see (epoch {epoch})"
+            if self.kind == "small":
+                self.last_dreams = training.grid(tiles, title, labels)
+            else:  # as large as the frame allows, never smaller than drawn
+                side = max(tiles.shape[-1], min(2 * tiles.shape[-1], (MODEL_FRAME_WIDTH - 40) // len(units) - 4))
+                self.last_dreams = layout.labelled_grid(layout.resize(tiles, side, side), labels, title=title,
+                                                        columns=len(units))
         return self.last_dreams
 
-    def units_watched(self) -> int:
-        maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
-        return maps.shape[0]
-
     def frame(self, history, epoch: int) -> torch.Tensor:
+        section = self.context.section
         maps, caption = watch.watched_maps(self.net, self.watch, self.probe)
-        probe_tile = training.grid(self.probe.cpu().expand(-1, 3, -1, -1), "probe")
-        watched = training.signed_grid(maps, f"{self.watch}: {caption}")
-        name, first = watch.first_layer(self.net)
-        tiles = training.weight_tiles(first, self.data.channels, self.context.section.image_size)
-        weights = training.grid(tiles, f"{name} weights")
-        top = layout.stack([probe_tile, watched]) if probe_tile.shape[-1] < 200 else probe_tile
+        probes = torch.cat([self.probe, self.seen]).cpu().expand(-1, 3, -1, -1)
+        corrupted = not torch.equal(self.probe, self.seen)
+        probe_tile = training.grid(probes if corrupted else probes[:1], "probe",
+                                   ["clean", "as trained on"] if corrupted else None)
         dreams = self.dreams(epoch)
-        parts = [layout.fit_width(p, FRAME_WIDTH) if p.shape[-1] > FRAME_WIDTH else p
-                 for p in (top, weights) + ((dreams,) if dreams is not None else ())]
-        return layout.stack(parts + [charts.loss_chart(history, epoch, FRAME_WIDTH)])
+        if self.kind == "model":
+            watched = layout.labelled_grid(training.diverging_tiles(maps[self.channels]), list(map(str, self.channels)),
+                                           title=f"{self.label} for the clean probe", columns=len(self.channels))
+            parts = [layout.side_by_side([probe_tile, watched])] + ([dreams] if dreams is not None else [])
+            width = MODEL_FRAME_WIDTH
+        else:
+            watched = training.signed_grid(maps, f"{self.label}: {caption}")
+            name, first = watch.first_layer(self.net)
+            weights = training.grid(training.weight_tiles(first, self.data.channels, section.size), f"{name} weights")
+            parts = [layout.stack([probe_tile, watched]) if probe_tile.shape[-1] < 240 else probe_tile, weights]
+            parts += [dreams] if dreams is not None else []
+            width = FRAME_WIDTH
+        parts = [layout.fit_width(p, width) if p.shape[-1] > width else p for p in parts]
+        return layout.stack(parts + [charts.loss_chart(history, epoch, width, chance=1 / len(self.data.classes))])
+
+    def watched_activation(self) -> list[float]:
+        """Each watched unit's mean activation over the held-out (else the training) images."""
+        images = (self.heldout or self.data).images
+        means = watch.channel_means(self.net, self.watch, images.to(self.context.device),
+                                    self.context.section.batch_size)
+        return [round(float(means[unit]), 6) for unit in self.units()]
 
     def render(self, progress):
         section = self.context.section
         generator = self.context.generator("batches")
         history, states = trainer.train(self.net, self.data, self.truth, section, generator, self.context.device,
-                                        progress.update, store=self.context.parts)
-        final = None
+                                        progress.update, store=self.context.parts, heldout=self.heldout)
+        final, self.dream_log, activations, weights = None, [], [], []
+        watched_weights = dict(self.net.named_modules())[self.watch]
         for epoch in self.snapshots:
             self.net.load_state_dict(states[epoch])
             self.net.eval()
             final = self.frame(history, epoch)
+            activations.append(self.watched_activation())
+            weights.append(watch.weight_vector(watched_weights))
             yield Frame(final)
             progress.update(1)
         yield Still(final)
         yield Record("dataset", {"name": section.dataset, "examples": self.clean_count,
-                                 "trained_on": len(self.data.labels), "classes": list(self.data.classes)})
+                                 "trained_on": len(self.data.labels), "classes": list(self.data.classes),
+                                 "heldout": len(self.heldout.labels) if self.heldout else 0})
         yield Record("corruption", self.report)
         yield Record("loss_schedule", section.loss_schedule.kind)
         yield Record("snapshots", self.snapshots)
-        for key in ("loss", "objective", "multiplier", "accuracy", "clean_accuracy"):
+        for key in ("loss", "objective", "multiplier", "accuracy", "clean_accuracy", "heldout_accuracy"):
             yield Record(key, getattr(history, key))
+        yield Record("watched", {"layer": self.label, "units": self.units()})
+        yield Record("watched_activation", activations)
+        yield Record("watched_weight_change", [round(float((w - weights[0]).norm() / weights[0].norm()), 6)
+                                               for w in weights])
+        if self.dream_log:
+            yield Record("dreams", self.dream_log)
+
+
+def model_default_watch(model) -> str:
+    """The middle of the network: early enough that its maps still show the image, late
+    enough that fine-tuning moves it."""
+    stages = layers.stage_paths(model.module, model.input_size)
+    return stages[len(stages) // 2]

@@ -52,14 +52,29 @@ def corrupt(data: Dataset, recipe, generator: torch.Generator) -> tuple[Dataset,
         chosen = _pick(count, len(labels), generator)
         labels[chosen] = _other_label(labels[chosen], classes, generator)
         report["label_noise"] = {"fraction": recipe.label_noise, "examples": count}
+    images = as_seen(images, recipe, generator)
     if recipe.pixel_noise:
-        images = (images + recipe.pixel_noise * torch.randn(images.shape, generator=generator)).clamp(0, 1)
         report["pixel_noise"] = {"std": recipe.pixel_noise, "examples": len(labels)}
     if recipe.occlude:
+        report["occlude"] = {"fraction": recipe.occlude, "patch": patch_side(recipe.occlude, images.shape[-1]),
+                             "examples": len(labels)}
+    return Dataset(images, labels, data.classes), truth, report
+
+
+def patch_side(fraction: float, size: int) -> int:
+    return max(1, round(math.sqrt(fraction) * size))
+
+
+def as_seen(images: torch.Tensor, recipe, generator: torch.Generator) -> torch.Tensor:
+    """``images`` (N, C, S, S) as training shows them: the recipe's pixel noise, then its
+    occluding patch (the label recipes change nothing a picture shows)."""
+    if recipe.pixel_noise:
+        images = (images + recipe.pixel_noise * torch.randn(images.shape, generator=generator)).clamp(0, 1)
+    if recipe.occlude:
+        images = images.clone()
         size = images.shape[-1]
-        side = max(1, round(math.sqrt(recipe.occlude) * size))
-        corners = torch.randint(0, size - side + 1, (len(labels), 2), generator=generator).tolist()
+        side = patch_side(recipe.occlude, size)
+        corners = torch.randint(0, size - side + 1, (len(images), 2), generator=generator).tolist()
         for index, (top, left) in enumerate(corners):
             images[index, :, top:top + side, left:left + side] = 0.0
-        report["occlude"] = {"fraction": recipe.occlude, "patch": side, "examples": len(labels)}
-    return Dataset(images, labels, data.classes), truth, report
+    return images

@@ -144,3 +144,37 @@ def load_dataset(spec: str, image_size: int, classes: int, per_class: int, gener
         count = sum(1 for f in path.glob("*/*") if f.suffix.lower() in IMAGE_SUFFIXES)
         check_memory(count, image_size, 3, available, source, key)
     return folder(path, image_size, source, key)
+
+
+def split_heldout(data: Dataset, fraction: float, generator: torch.Generator) -> tuple[Dataset, Dataset | None]:
+    """(training, held-out): ``fraction`` of each class's examples set aside, never trained on
+    and never corrupted, so accuracy on them says what the network learnt rather than what it
+    memorised. Every class keeps at least one training example.
+
+    Example:
+        >>> data = Dataset(torch.zeros(10, 1, 2, 2), torch.tensor([0] * 5 + [1] * 5), ("a", "b"))
+        >>> training, heldout = split_heldout(data, 0.2, torch.Generator().manual_seed(0))
+        >>> len(training.labels), len(heldout.labels)
+        (8, 2)
+    """
+    if fraction <= 0:
+        return data, None
+    kept, aside = [], []
+    for label in range(len(data.classes)):
+        members = torch.nonzero(data.labels == label).flatten()
+        members = members[torch.randperm(len(members), generator=generator)]
+        count = min(round(fraction * len(members)), len(members) - 1)
+        aside.append(members[:count])
+        kept.append(members[count:])
+    kept, aside = torch.sort(torch.cat(kept)).values, torch.sort(torch.cat(aside)).values
+    if not len(aside):
+        return data, None
+    return (Dataset(data.images[kept], data.labels[kept], data.classes),
+            Dataset(data.images[aside], data.labels[aside], data.classes))
+
+
+def as_colour(data: Dataset) -> Dataset:
+    """Gray images repeated into three channels (what an ImageNet network takes)."""
+    if data.channels == 3:
+        return data
+    return Dataset(data.images.expand(-1, 3, -1, -1).contiguous(), data.labels, data.classes)

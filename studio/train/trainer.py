@@ -37,17 +37,25 @@ class History:
     multiplier: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     clean_accuracy: list[float] = field(default_factory=list)
+    heldout_accuracy: list[float] = field(default_factory=list)
+
+
+def predictions(net: nn.Module, images: torch.Tensor, batch: int) -> torch.Tensor:
+    """The class ``net`` picks for each image, ``batch`` images at a time."""
+    with torch.no_grad():
+        return torch.cat([net(images[start:start + batch]).argmax(dim=1) for start in range(0, len(images), batch)])
 
 
 def train(net: nn.Module, data: Dataset, truth: torch.Tensor, section, generator: torch.Generator,
           device: torch.device, on_epoch: Callable[[int], None] = lambda e: None,
-          store: PartStore | None = None, checkpoint_key: str = "training"):
+          store: PartStore | None = None, checkpoint_key: str = "training", heldout: Dataset | None = None):
     """Train ``net`` on ``data`` as a `train` section says (epochs, lr, batches, loss schedule).
 
     Args:
         store: where a checkpoint goes at every snapshot epoch (weights, optimiser, generator
             state, history, snapshots); training that finds one goes on from its epoch, exactly
             as if never stopped.
+        heldout: clean examples never trained on; their accuracy is logged every epoch.
 
     Returns:
         (History, {epoch: state_dict} at the snapshot epochs).
@@ -89,13 +97,15 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, section, generator
             raise RenderError(f"training diverged (NaN or Inf loss) in epoch {epoch}: "
                               "lower `lr` or soften the loss schedule's negative phase")
         net.eval()
-        with torch.no_grad():
-            predicted = net(images).argmax(dim=1)
+        predicted = predictions(net, images, section.batch_size)
         history.loss.append(round(total_loss / count, 6))
         history.objective.append(round(total_objective / count, 6))
         history.multiplier.append(round(multiplier(section.loss_schedule, epoch), 6))
         history.accuracy.append(round(float((predicted == labels).float().mean()), 6))
         history.clean_accuracy.append(round(float((predicted == truth).float().mean()), 6))
+        if heldout is not None:
+            guessed = predictions(net, heldout.images.to(device), section.batch_size)
+            history.heldout_accuracy.append(round(float((guessed == heldout.labels.to(device)).float().mean()), 6))
         if epoch + 1 in wanted:
             snapshots[epoch + 1] = copy.deepcopy(net.state_dict())
             if store is not None and epoch + 1 < section.epochs:

@@ -3,6 +3,7 @@ the probe, and activation maximisation of its units (through the shared optimisa
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -41,6 +42,27 @@ def watched_maps(net: nn.Module, path: str, probe: torch.Tensor) -> tuple[torch.
     return torch.cat([out, out.new_zeros(side * side - out.numel())]).view(1, side, side), "activations"
 
 
+def channel_means(net: nn.Module, path: str, images: torch.Tensor, batch: int) -> torch.Tensor:
+    """(C,): each channel (or unit) of ``path``'s output averaged over ``images`` and space."""
+    module = dict(net.named_modules())[path]
+    sums = []
+    handle = module.register_forward_hook(
+        lambda _m, _i, out: sums.append(out.float().flatten(2).mean(dim=2).sum(dim=0) if out.dim() > 2
+                                        else out.float().sum(dim=0)))
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch):
+                net(images[start:start + batch])
+    finally:
+        handle.remove()
+    return (torch.stack(sums).sum(dim=0) / len(images)).cpu()
+
+
+def weight_vector(module: nn.Module) -> torch.Tensor:
+    """Every weight of ``module`` (and its children) as one vector, for measuring change."""
+    return torch.cat([p.detach().float().flatten().cpu() for p in module.parameters()])
+
+
 class _AsChannels(nn.Module):
     """Lets the optimisation core's RGB images feed a network trained on gray ones."""
 
@@ -52,20 +74,40 @@ class _AsChannels(nn.Module):
         return images.mean(dim=1, keepdim=True) if self.channels == 1 else images
 
 
-def dream_tiles(net: nn.Module, path: str, image_channels: int, image_size: int, count: int,
-                generator: torch.Generator, steps: int = 32) -> torch.Tensor:
-    """Activation maximisation of the first ``count`` units of ``path`` of a snapshot of ``net``,
-    through the same optimisation core as the `maximize` scene. Returns (count, 3, S, S)."""
-    import copy
+def dream_start(image_size: int, generator: torch.Generator) -> torch.Tensor:
+    """The seeded start every snapshot's dreams climb from (1, 3, S, S): grey with a little
+    noise, the same at every epoch so the frames compare."""
+    return (0.5 + 0.05 * torch.randn(1, 3, image_size, image_size, generator=generator)).clamp(0, 1)
 
+
+def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: int, start: torch.Tensor,
+                seed: int, steps: int = 32, jitter: int = 1) -> tuple[torch.Tensor, list[float]]:
+    """Activation maximisation of ``channels`` of ``path`` in a snapshot of ``net``, through
+    the same optimisation core as the `maximize` scene, all channels in one batch.
+
+    Args:
+        net: the network being trained (copied, not changed).
+        path: the watched module's path in ``net``.
+        channels: the units or feature maps to draw.
+        image_channels: 1 for a network trained on gray images (it sees the images' mean).
+        start: (1, 3, S, S) in [0, 1]; every channel starts from it.
+        seed: seeds the robustness transforms, so every snapshot draws the same ones.
+
+    Returns:
+        (len(channels), 3, S, S) images on the CPU, and each channel's activation for its image.
+    """
     from studio.models.zoo import LoadedModel, _freeze
     from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives
 
     device = next(net.parameters()).device
     wrapper = _freeze(nn.Sequential(_AsChannels(image_channels), copy.deepcopy(net)))
-    model = LoadedModel("train-net", wrapper, (image_size, image_size), (0.0,) * 3, (1.0,) * 3, device=device)
-    settings = Settings(steps, Ramp(0.05, 0.05), robustness=Robustness(1, 0.0, (1.0, 1.0)), param="fft")
-    ascent = Ascent(model, objectives.channel(f"1.{path}", torch.arange(count, device=device)), settings, generator)
-    start = (0.5 + 0.05 * torch.randn(1, 3, image_size, image_size, generator=generator)).clamp(0, 1)
-    result = ascent.run(start.to(device).expand(count, -1, -1, -1), [(image_size, image_size)])
-    return result.cpu() if image_channels == 3 else result.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1).cpu()
+    size = start.shape[-2:]
+    model = LoadedModel("train-net", wrapper, tuple(size), (0.0,) * 3, (1.0,) * 3, device=device)
+    settings = Settings(steps, Ramp(0.05, 0.05), robustness=Robustness(jitter, 0.0, (1.0, 1.0)), param="fft")
+    objective = objectives.channel(f"1.{path}", torch.tensor(channels, device=device))
+    ascent = Ascent(model, objective, settings, torch.Generator().manual_seed(seed))
+    result = ascent.run(start.to(device).expand(len(channels), -1, -1, -1), [tuple(size)])
+    with torch.no_grad():
+        reached = ascent.score(result).cpu().tolist()
+    images = result.cpu() if image_channels == 3 else result.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1).cpu()
+    return images, [round(value, 6) for value in reached]

@@ -1,0 +1,97 @@
+"""`tour`: a smooth video from one channel's picture to the next (Distill's aligned
+interpolation): every frame is optimised in one batch, sharing low-resolution parameters with
+its neighbours while its objective blends from one channel to the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from studio.frames import Frame, Record, Still
+from studio.lazy import lazy
+from studio.preset.coerce import Problem
+from studio.preset.fields import SceneSection, Transforms, meta, need_layer, rate, side, steps
+from studio.preset.limits import Limits
+from studio.scenes.labels import as_wh, layer_label
+
+torch = lazy("torch")
+models = lazy("studio.models")
+optimize = lazy("studio.optimize")
+touring = lazy("studio.optimize.tour")
+layout = lazy("studio.pictures.layout")
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, Transforms):
+    WHAT = "a `tour` scene"
+    layer: str | None = None
+    channels: tuple[int, ...] = ()
+    frames_per_channel: int = field(default=24, **meta(min=1, max=600))
+    size: tuple[int, int] | None = side((128, 128))
+    steps: int = steps(256)
+    lr: float | tuple[float, float] = rate(0.05)
+    jitter: int = field(default=4, **meta(min=0, max=512))
+    rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+
+    def check(self, limits: Limits):
+        need_layer(self, "blocks.4")
+        if len(self.channels) < 2:
+            raise Problem("channels", "a tour needs two channels or more", "the channels visited, in order, "
+                          "such as [3, 17, 42, 3]", list(self.channels))
+        if any(c < 0 for c in self.channels):
+            raise Problem("channels", "negative channel", "channel indices of 0 or more", list(self.channels))
+        frames = (len(self.channels) - 1) * self.frames_per_channel + 1
+        if frames > limits.frames:
+            raise Problem("frames_per_channel", f"over the limit of {limits.frames} frames",
+                          f"(channels - 1) × frames_per_channel + 1 at most {limits.frames}", f"{frames} frames")
+        if self.param != "fft":
+            raise Problem("param", "a tour is spectral", '"fft" (aligned interpolation shares spectra)', self.param)
+
+    def draft_changes(self) -> dict:
+        return {**super().draft_changes(), "frames_per_channel": min(self.frames_per_channel, 4)}
+
+
+class Scene:
+    def __init__(self, context):
+        self.context = context
+        section = context.section
+        self.model = context.model()
+        self.path = context.layer(self.model, section.layer)
+        self.size = section.size
+        shape = optimize.check_smallest_size(self.model, [self.path], self.size, context.source,
+                                             context.key("size"))[self.path]
+        self.channels = context.channels(tuple(section.channels), shape[0])
+        self.frames = (len(self.channels) - 1) * section.frames_per_channel + 1
+        self.memory = context.check_memory(self.model, [self.path], min(self.frames, touring.CHUNK), self.size,
+                                           what=f"a chunk of {min(self.frames, touring.CHUNK)} frames")
+        self.total = section.steps
+
+    def render(self, progress):
+        section = self.context.section
+        settings = optimize.Settings(section.steps, optimize.Ramp.of(section.lr),
+                                     robustness=optimize.Robustness(section.jitter, section.rotate, section.scale))
+        curves = {}
+        frames = touring.tour(self.model, self.path, self.channels, section.frames_per_channel, settings,
+                              self.context.generator("tour"), self.size, progress.update, curves)
+        for frame in frames:
+            yield Frame(frame)
+        keys = frames[::section.frames_per_channel]
+        for number, (channel, image) in enumerate(zip(self.channels, keys)):
+            yield Still(image, name=f"{section.layer}-{number:02d}-{channel:04d}")
+        label = layer_label(self.model, self.path)
+        yield Still(layout.labelled_grid(keys, [str(c) for c in self.channels], columns=len(self.channels),
+                                         title=f"{self.model.name} {label}: a tour of {len(self.channels)} channels"))
+        steps_between = (frames[1:] - frames[:-1]).abs().mean(dim=(1, 2, 3))
+        between_keys = (keys[1:] - keys[:-1]).abs().mean(dim=(1, 2, 3))
+        yield Record("layer", self.path)
+        yield Record("channels", self.channels)
+        yield Record("size", as_wh([self.size])[0])
+        yield Record("objective", curves.get("score", []))
+        # mean |Δpixel| in [0, 1]: frame to frame, against jumping from key to key (a cut)
+        yield Record("frame_change", {"mean": round(float(steps_between.mean()), 6),
+                                      "max": round(float(steps_between.max()), 6)})
+        yield Record("key_change", [round(float(value), 6) for value in between_keys])
+        with torch.no_grad():
+            activations = models.LayerTap(self.model, [self.path])(keys.to(self.model.device))
+            reached = optimize.objectives.channel(self.path, torch.tensor(self.channels))(activations)
+        yield Record("key_activation", [round(float(value), 6) for value in reached])
