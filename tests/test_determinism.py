@@ -103,6 +103,13 @@ kind = "style"
 style = "builtin:rocket"
 size = [48, 32]
 steps = 3
+[[scenes]]
+kind = "tour"
+layer = "blocks.1"
+channels = [0, 2]
+frames_per_channel = 3
+size = [32, 32]
+steps = 3
 """
 
 
