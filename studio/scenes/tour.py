@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import SceneSection, Transforms, meta, need_layer, rate, side, steps
+from studio.preset.fields import SceneSection, Transforms, check_channels, meta, need_layer, rate, side, steps
 from studio.preset.limits import Limits
 from studio.scenes.labels import as_wh, layer_label
 
@@ -38,8 +38,7 @@ class Section(SceneSection, Transforms):
         if len(self.channels) < 2:
             raise Problem("channels", "a tour needs two channels or more", "the channels visited, in order, "
                           "such as [3, 17, 42, 3]", list(self.channels))
-        if any(c < 0 for c in self.channels):
-            raise Problem("channels", "negative channel", "channel indices of 0 or more", list(self.channels))
+        check_channels(self.channels, limits)
         frames = (len(self.channels) - 1) * self.frames_per_channel + 1
         if frames > limits.frames:
             raise Problem("frames_per_channel", f"over the limit of {limits.frames} frames",

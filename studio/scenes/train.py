@@ -149,6 +149,7 @@ class Scene:
         self.clean_count = len(clean.labels)
         self.build_net(len(self.data.classes))
         self.probe = self.probe_image(clean).to(context.device)
+        self.units = self.watched_units()
         self.seen = corrupting.as_seen(self.probe.cpu(), section.corruption,
                                        context.generator("probe-corruption")).to(context.device)
         self.snapshots = trainer.snapshot_epochs(section.epochs, section.snapshot_every)
@@ -181,6 +182,14 @@ class Scene:
         self.channels = context.channels(section.channels if section.channels is not None else
                                          f"0:{min(DREAM_UNITS, maps.shape[0])}", maps.shape[0])
 
+    def watched_units(self) -> list[int]:
+        """The units drawn and logged: the chosen channels of a model, the first few of a small net
+        (how many a layer has does not change while it trains, so this is asked once)."""
+        if self.kind == "model":
+            return self.channels
+        maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
+        return list(range(min(DREAM_UNITS, maps.shape[0])))
+
     def probe_image(self, clean) -> torch.Tensor:
         """``dataset:N`` is example N of the clean set; anything else is an input image."""
         section, context = self.context.section, self.context
@@ -195,12 +204,6 @@ class Scene:
                                   context.source, context.key("probe"))
         return image.mean(dim=1, keepdim=True) if self.data.channels == 1 else image
 
-    def units(self) -> list[int]:
-        if self.kind == "model":
-            return self.channels
-        maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
-        return list(range(min(DREAM_UNITS, maps.shape[0])))
-
     def dreams(self, epoch: int) -> torch.Tensor | None:
         """What the watched units want to see, redrawn every ``dreams_every`` epochs from the
         same start with the same transforms (kept for the frames in between, so every frame has
@@ -209,7 +212,7 @@ class Scene:
         if not interval:
             return None
         if epoch % interval == 0 or epoch == self.snapshots[-1] or self.last_dreams is None:
-            units = self.units()
+            units = self.units
             tiles, reached = watch.dream_tiles(self.net, self.watch, units, self.data.channels, self.dream_start,
                                                self.context.seed("dream-transforms"), DREAM_STEPS[self.kind],
                                                DREAM_JITTER[self.kind])
@@ -257,7 +260,7 @@ class Scene:
         images = (self.heldout or self.data).images
         means = watch.channel_means(self.net, self.watch, images.to(self.context.device),
                                     self.context.section.batch_size)
-        return [round(float(means[unit]), 6) for unit in self.units()]
+        return [round(float(means[unit]), 6) for unit in self.units]
 
     def render(self, progress):
         section = self.context.section
@@ -283,7 +286,7 @@ class Scene:
         yield Record("snapshots", self.snapshots)
         for key in ("loss", "objective", "multiplier", "accuracy", "clean_accuracy", "heldout_accuracy"):
             yield Record(key, getattr(history, key))
-        yield Record("watched", {"layer": self.label, "units": self.units()})
+        yield Record("watched", {"layer": self.label, "units": self.units})
         yield Record("watched_activation", activations)
         yield Record("watched_weight_change", [round(float((w - weights[0]).norm() / weights[0].norm()), 6)
                                                for w in weights])
