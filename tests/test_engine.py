@@ -112,3 +112,33 @@ def test_deterministic_warp_backward_is_the_exact_adjoint():
         (ours * upstream).sum().backward()
         assert torch.allclose(ours, native) and torch.allclose(images.grad, expected, atol=1e-12)
         images.grad = None
+
+
+def test_per_octave_schedules_restart_at_each_octave(lite0):
+    """Seed 002's sawtooth: a zero lr in the second octave leaves that octave's input as the first
+    octave left it, and a per-octave blur is each octave's own ramp."""
+    from studio.optimize import Sawtooth
+    from studio.pictures.layout import resize
+
+    def run(sizes, lr):
+        ascent = Ascent(lite0, objectives.channel("blocks.1", 0),
+                        settings(steps=3, param="pixel", lr=lr, robustness=Robustness(0, 0.0, (1.0, 1.0))),
+                        torch.Generator().manual_seed(1))
+        return ascent.run(start(), sizes)
+    first = run([(40, 40)], Ramp(0.05, 0.05))
+    both = run([(40, 40), (48, 48)], Sawtooth.of([(0.05, 0.05), (0.0, 0.0)]))
+    assert torch.allclose(both, resize(first, 48, 48), atol=1e-6)
+    assert not torch.allclose(run([(40, 40), (48, 48)], Ramp(0.05, 0.0)), both, atol=1e-3)
+    blur = Sawtooth.of([(2.4, 0.8), (1.5, 0.4), (1.1, 0.3)])
+    assert [blur.during(stage, 3, 0, 100) for stage in range(3)] == [2.4, 1.5, 1.1]
+    assert [blur.during(stage, 3, 99, 100) for stage in range(3)] == pytest.approx([0.8, 0.4, 0.3])
+
+
+def test_blur_kernel_is_torchvisions_fixed_kernel():
+    """`blur_kernel = 3` is what the seed called: torchvision's gaussian_blur(x, 3, sigma)."""
+    from torchvision.transforms.functional import gaussian_blur
+    from studio.optimize.transform import blur
+
+    image = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+    assert torch.allclose(blur(image, 2.4, kernel=3), gaussian_blur(image, 3, 2.4), atol=1e-6)
+    assert not torch.allclose(blur(image, 2.4), gaussian_blur(image, 3, 2.4), atol=1e-3)

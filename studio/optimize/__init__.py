@@ -8,9 +8,9 @@ from studio.optimize.loop import Settings, StepLoop
 from studio.optimize.match import Descent
 from studio.optimize.param import PixelImage, SpectralImage, make_param
 from studio.pictures.layout import resize
-from studio.optimize.schedule import Ramp, octave_sizes, upscale_sizes
+from studio.optimize.schedule import Ramp, Sawtooth, octave_sizes, schedule, upscale_sizes
 from studio.optimize.transform import Robustness, blur
 
-__all__ = ["Ascent", "Climbs", "Descent", "PixelImage", "Ramp", "Robustness", "Settings", "SpectralImage",
+__all__ = ["Ascent", "Climbs", "Descent", "PixelImage", "Ramp", "Sawtooth", "Robustness", "Settings", "SpectralImage",
            "StepLoop", "batch_size", "blur", "check_smallest_size", "chunks", "climb_batches", "make_param",
            "objectives", "octave_sizes", "resize", "shrink_tile_on_out_of_memory", "upscale_sizes"]

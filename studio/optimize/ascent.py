@@ -62,7 +62,6 @@ class Ascent:
                 the detail the previous stages added (so a photo stays sharp); otherwise the
                 previous result is simply resized (activation maximisation, upscale schedules).
         """
-        total = self.settings.steps * len(sizes)
         images = resize(start, *sizes[0])
         base = images
         done = 0
@@ -73,17 +72,15 @@ class Ascent:
                     base = resize(start, height, width)
                     images = (base + detail).clamp(0, 1)
                 else:
-                    images = blur(resize(images, height, width), self.settings.blur.at(done / total))
-            images = self._climb(images, done, total, stage)
+                    images = blur(resize(images, height, width), self.settings.blur.between(stage, len(sizes)),
+                                  self.settings.blur_kernel)
+            images = self._climb(images, done, stage, len(sizes))
             done += self.settings.steps
         return images
 
-    def _climb(self, images: torch.Tensor, done: int, total: int, stage: int) -> torch.Tensor:
+    def _climb(self, images: torch.Tensor, done: int, stage: int, stages: int) -> torch.Tensor:
         settings = self.settings
         param = make_param(settings.param, images)
-
-        def progress(step: int) -> float:  # schedules run over all stages
-            return (done + step) / max(total - 1, 1)
 
         def closure() -> dict[str, torch.Tensor]:
             if settings.tile:
@@ -96,12 +93,12 @@ class Ascent:
             return {"score": scores.detach()}
 
         def blur_after(step: int) -> None:
-            sigma = settings.blur.at(progress(step))
+            sigma = settings.blur.during(stage, stages, step, settings.steps)
             if sigma > 0:
                 with torch.no_grad():
-                    param.set_image(blur(param.image(), sigma))
+                    param.set_image(blur(param.image(), sigma, settings.blur_kernel))
 
-        loop = StepLoop(settings.steps, lambda step: settings.lr.at(progress(step)),
+        loop = StepLoop(settings.steps, lambda step: settings.lr.during(stage, stages, step, settings.steps),
                         "adam" if settings.param == "fft" else "normalised", self.generator, self.on_step,
                         hint="lower `lr`, or add `blur`", offset=done, stage=stage + 1, curves=self.curves)
         for _ in loop.run(param, closure, after_step=blur_after):

@@ -16,25 +16,27 @@ from typing import Literal, Protocol
 import torch
 
 from studio.errors import RenderError
-from studio.optimize.schedule import Ramp
+from studio.optimize.schedule import Ramp, Schedule
 from studio.optimize.transform import Robustness
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to optimise: ``steps`` per size, ``lr`` and ``blur`` ramps over the whole run.
+    """How to optimise: ``steps`` per size, ``lr`` and ``blur`` schedules (one ramp over the whole
+    run, or one per size), ``blur_kernel`` a fixed Gaussian kernel side (None: ±3σ).
 
     ``lr`` for pixels is the mean step in [0, 1] units (the gradient is normalised per image,
     DeepDream style); for ``fft`` and for descents it is Adam's step size, as in lucent.
     """
 
     steps: int
-    lr: Ramp
-    blur: Ramp = Ramp(0.0, 0.0)
+    lr: Schedule
+    blur: Schedule = Ramp(0.0, 0.0)
     robustness: Robustness = Robustness()
     param: str = "fft"
     tile: int | None = None       # tile side in pixels; None = the whole image at once
     halo: int = 64                # context around each tile, so seams never show
+    blur_kernel: int | None = None
 
 
 def normalised(gradient: torch.Tensor) -> torch.Tensor:

@@ -22,12 +22,14 @@ from kornia.geometry.transform import get_rotation_matrix2d
 FILL = 0.5
 
 
-def blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+def blur(images: torch.Tensor, sigma: float, kernel: int | None = None) -> torch.Tensor:
     """Gaussian blur with standard deviation ``sigma`` pixels (0 = unchanged).
 
     Args:
         images: (B, C, H, W).
-        sigma: in pixels; the kernel spans ±3σ, capped by the image size.
+        sigma: in pixels.
+        kernel: the kernel's side in pixels (odd; seed 002 uses 3, as torchvision's
+            ``gaussian_blur(x, 3, sigma)``); None spans ±3σ. Capped by the image size.
 
     Example:
         >>> blur(torch.ones(1, 3, 8, 8), 1.0).shape
@@ -35,7 +37,7 @@ def blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """
     if sigma <= 0:
         return images
-    radius = max(1, math.ceil(3 * sigma))
+    radius = kernel // 2 if kernel else max(1, math.ceil(3 * sigma))
     radius = min(radius, (min(images.shape[-2:]) - 1) // 2) or 1
     size = 2 * radius + 1
     return gaussian_blur2d(images, (size, size), (sigma, sigma), border_type="reflect", separable=True)

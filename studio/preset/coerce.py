@@ -139,8 +139,7 @@ def coerce(value: Any, annotation: Any, key: str, limits: Limits = DEFAULT) -> A
 
 
 def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str, limits: Limits) -> None:
-    numbers = value if isinstance(value, tuple) else (value,)
-    for number in numbers:
+    for number in _numbers(value):
         if not isinstance(number, (int, float)) or isinstance(number, bool):
             continue
         expect = meta.get("expect")
@@ -158,6 +157,15 @@ def _check_bounds(value: Any, meta: typing.Mapping[str, Any], key: str, limits: 
                           number)
     if "pattern" in meta and isinstance(value, str) and not re.fullmatch(meta["pattern"], value):
         raise Problem(key, "badly formed", meta.get("expect", f"text matching {meta['pattern']}"), value)
+
+
+def _numbers(value: Any):
+    """Every number in a value, nested arrays included (``[[0.4, 0.3], [0.3, 0.2]]``)."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _numbers(item)
+    else:
+        yield value
 
 
 def build(cls: type, table: Any, key: str, limits: Limits = DEFAULT) -> Any:

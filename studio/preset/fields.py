@@ -24,6 +24,8 @@ DRAFT_CHANNELS = 4
 DRAFT_FRAMES = 6
 
 Channels = int | tuple[int, ...] | str
+# lr and blur: a number, a [start, end] pair over the whole run, or one pair per octave
+Schedule = float | tuple[float, float] | tuple[tuple[float, float], ...]
 ImageSet = str | tuple[str, ...]
 
 
@@ -81,7 +83,10 @@ class SceneSection:
 
     def draft(self) -> dict:
         """The keys of this scene that ``--draft`` changes, with their draft values."""
-        return {k: v for k, v in self.draft_changes().items() if v != getattr(self, k)}
+        changes = self.draft_changes()
+        if hasattr(self, "draft_schedules"):
+            changes.update(self.draft_schedules(changes))
+        return {k: v for k, v in changes.items() if v != getattr(self, k)}
 
 
 def fewer_channels(channels: Channels) -> Channels | list[int]:
@@ -116,11 +121,41 @@ class Optimisation(Transforms):
     """An ascent: steps per size, schedules, octaves and blur between steps."""
 
     steps: int = steps(64)
-    lr: float | tuple[float, float] = rate(0.05)
+    lr: Schedule = rate(0.05)
     octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
     octave_scale: float = field(default=1.4, **meta(min=1.0, max=4.0))
-    blur: float | tuple[float, float] = field(default=0.0, **meta(min=0.0, max=64.0))
+    blur: Schedule = field(default=0.0, **meta(min=0.0, max=64.0))
+    blur_kernel: int | None = field(default=None, **meta(min=1, max=63))
     negative: bool = False  # minimise instead: what the unit is against
+
+    def stages(self, changes: dict | None = None) -> int:
+        """How many sizes a climb passes through (the octaves; maximize's upscales), with
+        ``changes`` (a draft's) applied."""
+        return (changes or {}).get("octaves", self.octaves)
+
+    def check_schedules(self) -> None:
+        """One ``[start, end]`` pair per stage, where ``lr`` or ``blur`` gives pairs per stage;
+        an odd ``blur_kernel``."""
+        for key in ("lr", "blur"):
+            value = getattr(self, key)
+            if per_stage(value) and len(value) != self.stages():
+                raise Problem(key, f"one [start, end] pair per octave ({self.stages()} here)",
+                              f"{self.stages()} pairs", [list(pair) for pair in value])
+        if self.blur_kernel is not None and self.blur_kernel % 2 == 0:
+            raise Problem("blur_kernel", "a Gaussian kernel has a centre pixel", "an odd number of pixels",
+                          self.blur_kernel, f"did you mean {self.blur_kernel + 1}?")
+
+    def draft_schedules(self, changes: dict) -> dict:
+        """A draft with fewer stages keeps the last stages' schedules."""
+        stages = self.stages(changes)
+        return {key: [list(pair) for pair in value[len(value) - stages:]]
+                for key, value in ((key, getattr(self, key)) for key in ("lr", "blur"))
+                if per_stage(value) and len(value) > stages}
+
+
+def per_stage(value) -> bool:
+    """Whether a schedule gives one pair per stage."""
+    return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
 
 
 @dataclass(frozen=True)

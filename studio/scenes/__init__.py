@@ -35,6 +35,7 @@ KINDS = {
     "texture": "studio.scenes.texture",
     "style": "studio.scenes.style",
     "tour": "studio.scenes.tour",
+    "filters": "studio.scenes.filters",
 }
 
 

@@ -29,6 +29,7 @@ class Section(SceneSection, InputImage, Optimisation, Variants):
 
     def check(self, limits: Limits):
         check_count(self.channels, limits)
+        self.check_schedules()
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()

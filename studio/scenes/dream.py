@@ -16,7 +16,7 @@ from studio.errors import did_you_mean
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Schedule, check_channels, meta,
                                   need_layers, rate, steps)
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
@@ -40,12 +40,13 @@ class Section(SceneSection, InputImage, Optimisation):
     weights: tuple[float, ...] | dict[str, float] | None = None
     octaves: int = field(default=4, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
     steps: int = steps(20)
-    lr: float | tuple[float, float] = rate(0.02)
+    lr: Schedule = rate(0.02)
     param: Literal["pixel", "fft"] = "pixel"
     tile: int | None = field(default=None, **meta(min=64, max=MAX_SIDE))
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)
+        self.check_schedules()
         if self.channels is not None:
             check_channels(self.channels, limits)
         if self.tile is not None and self.param != "pixel":

@@ -34,6 +34,11 @@ class Section(SceneSection, InputImage, Optimisation, Variants):
     def check(self, limits: Limits):
         need_layer(self, "blocks.3")
         check_channels(self.channels, limits)
+        self.check_schedules()
+
+    def stages(self, changes: dict | None = None) -> int:
+        upscales = (changes or {}).get("upscale_steps", self.upscale_steps)
+        return upscales + 1 if upscales else super().stages(changes)
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()
@@ -42,8 +47,6 @@ class Section(SceneSection, InputImage, Optimisation, Variants):
         if self.variants > 2:
             changes["variants"] = 2
         return changes
-
-
 
 
 def sizes(section: Section, model_size: tuple[int, int]) -> list[tuple[int, int]]:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 def ascent_settings(section: Optimisation, tile: int | None = None):
     """The optimisation core's settings for a section's steps, schedules and transforms."""
-    return optimize.Settings(section.steps, optimize.Ramp.of(section.lr), optimize.Ramp.of(section.blur),
+    return optimize.Settings(section.steps, optimize.schedule(section.lr), optimize.schedule(section.blur),
                              optimize.Robustness(section.jitter, section.rotate, section.scale), section.param,
-                             tile)
+                             tile, blur_kernel=section.blur_kernel)
 
 
 def size_plan(section: Optimisation, model_size: tuple[int, int], upscale_steps: int = 0,

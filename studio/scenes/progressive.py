@@ -29,6 +29,7 @@ class Section(SceneSection, InputImage, Optimisation):
 
     def check(self, limits: Limits):
         need_layer(self, "Mixed_6b")
+        self.check_schedules()
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()

@@ -164,7 +164,8 @@ class Scene:
             with torch.random.fork_rng(devices=[]):  # seeded weight init, global RNG left alone
                 torch.manual_seed(context.generator("init").initial_seed())
                 self.net = small.build_small_net(section.net, self.data.channels, section.size, section.hidden,
-                                                 classes).to(context.device)
+                                                 classes, centre=self.data.images.mean(dim=0, keepdim=True)
+                                                 ).to(context.device)
             self.watch = (layers.resolve_layer(self.net, section.watch, context.source, context.key("watch"))
                           if section.watch else watch.first_layer(self.net)[0])
             self.label = self.watch
@@ -232,7 +233,7 @@ class Scene:
                                                         columns=len(units))
         return self.last_dreams
 
-    def frame(self, history, epoch: int) -> torch.Tensor:
+    def frame(self, history, epoch: int, living: int) -> torch.Tensor:
         section = self.context.section
         maps, caption = watch.watched_maps(self.net, self.watch, self.probe)
         probes = torch.cat([self.probe, self.seen]).cpu().expand(-1, 3, -1, -1)
@@ -246,7 +247,7 @@ class Scene:
             parts = [layout.side_by_side([probe_tile, watched])] + ([dreams] if dreams is not None else [])
             width = MODEL_FRAME_WIDTH
         else:
-            watched = training.signed_grid(maps, f"{self.label}: {caption}")
+            watched = training.signed_grid(maps, f"{self.label}: {caption} ({living} of {maps.shape[0]} living)")
             name, first = watch.first_layer(self.net)
             weights = training.grid(training.weight_tiles(first, self.data.channels, section.size), f"{name} weights")
             parts = [layout.stack([probe_tile, watched]) if probe_tile.shape[-1] < 240 else probe_tile, weights]
@@ -267,12 +268,14 @@ class Scene:
         generator = self.context.generator("batches")
         history, states = trainer.train(self.net, self.data, self.truth, section, generator, self.context.device,
                                         progress.update, store=self.context.parts, heldout=self.heldout)
-        final, self.dream_log, activations, weights = None, [], [], []
+        final, self.dream_log, activations, weights, living = None, [], [], [], []
         watched_weights = dict(self.net.named_modules())[self.watch]
         for epoch in self.snapshots:
             self.net.load_state_dict(states[epoch])
             self.net.eval()
-            final = self.frame(history, epoch)
+            living.append(watch.living_units(self.net, self.watch, self.data.images.to(self.context.device),
+                                             section.batch_size))
+            final = self.frame(history, epoch, living[-1])
             activations.append(self.watched_activation())
             weights.append(watch.weight_vector(watched_weights))
             yield Frame(final)
@@ -288,6 +291,7 @@ class Scene:
             yield Record(key, getattr(history, key))
         yield Record("watched", {"layer": self.label, "units": self.units})
         yield Record("watched_activation", activations)
+        yield Record("living_units", living)
         yield Record("watched_weight_change", [round(float((w - weights[0]).norm() / weights[0].norm()), 6)
                                                for w in weights])
         if self.dream_log:

@@ -20,15 +20,17 @@ def first_layer(net: nn.Module) -> tuple[str, nn.Module]:
 def watched_maps(net: nn.Module, path: str, probe: torch.Tensor) -> tuple[torch.Tensor, str]:
     """Signed maps of the watched layer for ``probe`` (1, C, S, S) and a caption.
 
-    For a linear layer that reads the image itself, unit j's map is w_j * x: where in the
-    probe the unit's activation comes from (the maps sum to the activations). Otherwise the
+    For a linear layer that reads the image itself, unit j's map is w_j * x, x the probe as
+    the net sees it (less its ``centre`` where it has one): where in the probe the unit's
+    activation comes from (the maps sum to the activations, less the bias). Otherwise the
     layer's activation maps (or its vector, folded into a square).
     """
     module = dict(net.named_modules())[path]
     with torch.no_grad():
         if isinstance(module, nn.Linear) and module.in_features == probe[0].numel():
             weights = module.weight.view(module.out_features, *probe.shape[1:])
-            return (weights * probe).sum(dim=1).cpu(), "weights x probe, per unit"
+            seen = probe - net.centre if hasattr(net, "centre") else probe
+            return (weights * seen).sum(dim=1).cpu(), "weights x probe, per unit"
         captured = {}
         handle = module.register_forward_hook(lambda _m, _i, out: captured.setdefault("out", out))
         try:
@@ -40,6 +42,23 @@ def watched_maps(net: nn.Module, path: str, probe: torch.Tensor) -> tuple[torch.
         return out, "activation maps"
     side = math.ceil(math.sqrt(out.numel()))
     return torch.cat([out, out.new_zeros(side * side - out.numel())]).view(1, side, side), "activations"
+
+
+def living_units(net: nn.Module, path: str, images: torch.Tensor, batch: int, share: float = 0.01) -> int:
+    """How many units (channels) of ``path`` respond (output > 0 somewhere) to at least
+    ``share`` of ``images``: the rest are dead or silent and draw blank frames."""
+    module = dict(net.named_modules())[path]
+    counts = []
+    handle = module.register_forward_hook(
+        lambda _m, _i, out: counts.append((out.float().flatten(2).amax(dim=2) if out.dim() > 2
+                                           else out.float()).gt(0).sum(dim=0)))
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch):
+                net(images[start:start + batch])
+    finally:
+        handle.remove()
+    return int((torch.stack(counts).sum(dim=0) >= share * len(images)).sum())
 
 
 def channel_means(net: nn.Module, path: str, images: torch.Tensor, batch: int) -> torch.Tensor:
