@@ -90,6 +90,10 @@ def _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory
         if draft:
             loaded = [make_draft(preset, limits) for preset in loaded]
         announce = None if quiet else (lambda line: click.echo(line, err=True))
+        from studio.distributed import render_team, world_size
+
+        if world_size() > 1:  # under torchrun: this process's share, then process 0 assembles
+            return render_team(loaded, out, quiet, not no_resume, memory_limit, announce)
         return [render_preset(preset, out, quiet, resume=not no_resume, memory_limit_gb=memory_limit,
                               announce=announce) for preset in loaded]
     except (StudioError, KeyboardInterrupt) as error:

@@ -3,6 +3,7 @@ then stream each scene's frames to the writer with a progress bar."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ GIB = 1024 ** 3
 def resolve_device(spec: str, source: str = "<preset>") -> torch.device:
     """``auto`` is CUDA when there is one, else the CPU; a missing CUDA device is a clear error."""
     if spec == "auto":
+        if torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            # torchrun: one process per GPU
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(spec)
@@ -99,22 +103,29 @@ def estimate(scene) -> str:
 
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                   resume: bool = True, memory_limit_gb: float | None = None,
-                  announce=None) -> RenderResult:
+                  announce=None, only: set[int] | None = None) -> RenderResult:
     """Render every scene of one preset into ``out/<name>/`` (``out`` defaults to ``output.dir``).
 
     With ``resume``, a scene whose earlier render is complete and still matches is not rendered
     again, and an interrupted scene goes on from its finished parts (see ``output/cache.py``).
     ``memory_limit_gb`` is what one step may plan to use (default: what the machine has free).
     ``announce`` receives a line per scene to render, with its estimate, before the first step.
+    ``only``: render just these scenes (their files and records, for a process of a torchrun team,
+    see ``distributed.py``); log.json is then left to the process that renders the whole preset.
     """
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
-    writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device))
+    writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device),
+                          shared=only is not None)
     base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
     fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
     reused = {}
+    if only is not None:  # the scenes another process renders are none of this one's business
+        reused = {index: {} for index in range(len(preset.scenes)) if index not in only}
     if resume:
         for index, section in enumerate(preset.scenes):
+            if index in reused:
+                continue
             entry = cached_entry(writer.folder, section.name, fingerprints[index])
             if entry is not None:
                 reused[index] = entry

@@ -3,6 +3,7 @@ metadata such as the embedded preset may change without changing the pictures).
 
 `python tests/pixel_hashes.py --update` re-renders every shipped preset as a draft and rewrites
 ``tests/draft_hashes.json``; do that only for a change that is meant to alter pictures.
+`--update NAME...` re-renders just those presets and keeps the other entries.
 """
 
 from __future__ import annotations
@@ -49,16 +50,18 @@ def load() -> dict[str, dict[str, str]]:
     return json.loads(HASHES.read_text()) if HASHES.is_file() else {}
 
 
-def update(out: Path) -> None:
-    """Render every shipped preset as a draft into ``out`` and record the hashes."""
+def update(out: Path, names: list[str] | None = None) -> None:
+    """Render every shipped preset (or those ``names``) as a draft into ``out`` and record the hashes."""
     from click.testing import CliRunner
 
     from studio.cli import main
     from studio.models import availability
     from studio.preset import load_preset
 
-    table = {}
+    table = load() if names else {}
     for path in sorted((HERE.parent / "presets").glob("*.toml")):
+        if names and path.stem not in names:
+            continue
         preset = load_preset(path)
         extra = [] if availability(preset.model.name).startswith("offline") else ["--set", "model.weights=none"]
         result = CliRunner().invoke(main, ["render", str(path), "--draft", "--out", str(out), "-q", *extra])
@@ -69,8 +72,8 @@ def update(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--update"]:
+    if sys.argv[1:2] != ["--update"]:
         sys.exit(__doc__)
     import tempfile
 
-    update(Path(tempfile.mkdtemp()))
+    update(Path(tempfile.mkdtemp()), sys.argv[2:] or None)

@@ -34,29 +34,87 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 
 
-def test_gallery_page_loads_its_images_and_videos(cli, write, tmp_path):
+TALL = """
+[preset]
+name = "tall"
+title = "A tall grid"
+description = "Maps of **three** layers, one under the other. <script>alert(1)</script>"
+seed = 1
+[model]
+name = "efficientnet_lite0"
+[[scenes]]
+kind = "feature-maps"
+input = "builtin:chelsea"
+size = [64, 48]
+layers = ["blocks.0", "blocks.1", "blocks.2"]
+channels = 24
+"""
+
+NEEDS_WEIGHTS = """
+[preset]
+name = "needs-vgg"
+title = "Needs VGG16"
+[model]
+name = "vgg16"
+[[scenes]]
+kind = "probe"
+layer = "conv5_1"
+input = "builtin:chelsea"
+"""
+
+
+def open_page(run, tmp_path, width, height):
+    browser = run.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env={"HOME": str(tmp_path)})
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto((tmp_path / "g" / "index.html").as_uri())
+    page.evaluate("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30000)
+    return browser, page
+
+
+def test_gallery_page_in_the_browser_at_desktop_and_phone_widths(cli, write, tmp_path, monkeypatch):
     (tmp_path / "p").mkdir()
     write("p/tiny.toml", TINY_FEATURE_MAPS.replace('name = "tiny"', 'name = "tiny"\ntitle = "Tiny maps"'))
     write("p/moving.toml", TRAIN)
+    write("p/tall.toml", TALL)
+    write("p/needs-vgg.toml", NEEDS_WEIGHTS)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
     assert cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g", "-q").exit_code == 0
-    page_path = tmp_path / "g" / "index.html"
     with playwright.sync_playwright() as run:
-        browser = run.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
-                                      env={"HOME": str(tmp_path)})
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(page_path.as_uri())
-        page.evaluate("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
-        page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30000)
-        widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) >= 2 and all(w > 0 for w in widths)
+        browser, page = open_page(run, tmp_path, 1400, 900)
+        widths = page.evaluate("Array.from(document.images).filter(i => !i.closest('dialog'))"
+                               ".map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
+        assert len(widths) >= 2 and all(natural > 0 and shown >= 240 for natural, shown in widths), widths
         page.wait_for_function(
             "Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 1)", timeout=30000)
-        durations = page.evaluate("Array.from(document.querySelectorAll('video')).map(v => v.duration)")
-        assert len(durations) == 1 and durations[0] > 0
-        titles = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
-        assert "Tiny maps" in titles and "A tiny training video" in titles
+        videos = page.evaluate("Array.from(document.querySelectorAll('video'))"
+                               ".map(v => [v.duration, v.poster, v.getBoundingClientRect().width])")
+        assert len(videos) == 1 and videos[0][0] > 0 and videos[0][1].endswith(".png") and videos[0][2] >= 240
+        page.evaluate("document.querySelector('video').play()")
+        page.wait_for_function("document.querySelector('video').currentTime > 0", timeout=30000)
+        text = page.evaluate("document.body.innerText")
+        assert "Not rendered on this machine" in text and "needs the vgg16 weights" in text
+        assert page.evaluate("document.querySelectorAll('nav a').length") == 4  # three presets, and the missing
+        sections = page.evaluate("Array.from(document.querySelectorAll('section p.meta'))"
+                                 ".map(p => p.textContent)")
+        assert any("moving · small_cnn" in meta for meta in sections)  # the net it trains, not [model]
+        assert page.evaluate("document.querySelector('#tall .about strong').textContent") == "three"
+        assert page.evaluate("document.querySelectorAll('#tall .about script').length") == 0
+        page.click("#tall a.zoom")
+        page.wait_for_function("document.getElementById('lightbox').open && "
+                               "document.querySelector('#lightbox img').complete", timeout=30000)
+        full = page.evaluate("[document.querySelector('#lightbox img').naturalWidth, "
+                             "document.querySelector('#lightbox img').getBoundingClientRect().width]")
+        assert full[0] > 0 and full[1] == full[0]  # shown at its own size, scrollable
         shot = page.screenshot(full_page=False)
         browser.close()
+        browser, phone = open_page(run, tmp_path, 390, 844)
+        overflow = phone.evaluate("document.documentElement.scrollWidth")
+        phone_widths = phone.evaluate("Array.from(document.images).filter(i => !i.closest('dialog'))"
+                                      ".map(i => i.getBoundingClientRect().width)")
+        browser.close()
+    assert overflow <= 390 and all(0 < width <= 390 for width in phone_widths)
     from PIL import Image, ImageStat
 
     picture = Image.open(io.BytesIO(shot)).convert("L")

@@ -128,7 +128,12 @@ def test_progressive_neuron_limit(cli, write, tmp_path):
 def test_atlas_makes_one_grid_per_module(cli, write, tmp_path):
     folder, log = render(cli, write, tmp_path, ATLAS)
     assert (folder / "atlas" / "blocks.0.png").is_file() and (folder / "atlas" / "blocks.2.png").is_file()
-    assert len(log["scenes"]["atlas"]["activation"]) == 6
+    activation = log["scenes"]["atlas"]["activation"]
+    assert len(activation) == 6
+    # the same channel numbers in two modules are two climbs, never one reused for the other
+    assert [activation[f"blocks.0:{c}"] for c in range(3)] != [activation[f"blocks.2:{c}"] for c in range(3)]
+    with Image.open(folder / "atlas" / "blocks.0.png") as first, Image.open(folder / "atlas" / "blocks.2.png") as last:
+        assert first.tobytes() != last.tobytes()
 
 
 def test_too_small_an_octave_is_refused_with_the_size(cli, write, tmp_path):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from studio.distributed import current_share
 from studio.models import LoadedModel
 from studio.optimize.ascent import Ascent
 from studio.optimize.loop import PartStore, Settings
@@ -132,19 +133,28 @@ def climb_batches(model: LoadedModel, objective_for: Callable[[list], Objective]
             values = [round(v, 6) for v in measured.score(result).tolist()]
         return result, values, ascent.scores
 
-    def finished(batch):
-        key = f"climb:{list(batch)}:{sizes}"
+    share = current_share()
+
+    def finished(batch, index):
+        # the objective's name holds its layer: two modules of an atlas climb the same channel numbers
+        key = f"climb:{objective_for(batch).name}:{list(batch)}:{sizes}"
         found = parts.load(key) if parts is not None else None
         if found is not None:
             progress.update(settings.steps * len(sizes))
             return found["images"].to(start.device), found["values"], found["curve"]
+        if share is not None and not share.mine(index):  # another process of the team climbs it
+            progress.update(settings.steps * len(sizes))
+            count = len(batch) * start.shape[0]
+            return (start.new_zeros(count, 3, *sizes[-1]), [0.0] * count,
+                    [0.0] * (settings.steps * len(sizes)))
         result, values, curve = climb(batch)
         if parts is not None:
             parts.save(key, {"images": result.cpu(), "values": values, "curve": curve})
         return result, values, curve
 
-    for whole in batches:
-        for batch, (result, values, curve) in split_on_out_of_memory(finished, whole, progress, climbs.splits):
+    for index, whole in enumerate(batches):
+        for batch, (result, values, curve) in split_on_out_of_memory(lambda items: finished(items, index), whole,
+                                                                     progress, climbs.splits):
             climbs.values += values
             climbs.images += [image.cpu() for image in result]
             climbs.curves.append(curve)

@@ -18,9 +18,12 @@ class RenderWriter:
     """Writes one preset's render into ``root/<preset name>/``.
 
     Nothing is created until :meth:`start`; every file goes through a temporary name.
+    ``shared``: one of several processes writing scenes of this preset (torchrun): no folder
+    lock, no log.json (the process that renders the whole preset writes it).
     """
 
-    def __init__(self, root: Path, preset: Preset, device: str):
+    def __init__(self, root: Path, preset: Preset, device: str, shared: bool = False):
+        self.shared = shared
         self.preset = preset
         self.folder = Path(root) / preset.name
         self.preset_text = dumps(preset)
@@ -32,7 +35,8 @@ class RenderWriter:
     def start(self) -> None:
         """Create and lock the folder (a second render into it is refused), write preset.toml."""
         make_folder(self.folder)
-        self.lock.acquire()
+        if not self.shared:
+            self.lock.acquire()
         write_text(self.folder / "preset.toml", self.preset_text)
 
     def scene(self, scene) -> SceneWriter:
@@ -40,7 +44,8 @@ class RenderWriter:
 
     def finish(self) -> None:
         try:
-            write_json(self.folder / "log.json", self.log)
+            if not self.shared:
+                write_json(self.folder / "log.json", self.log)
         finally:
             self.lock.release()
 

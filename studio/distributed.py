@@ -1,0 +1,192 @@
+"""Rendering under torchrun: the same command spread over processes, GPUs and nodes.
+
+``torchrun --nproc-per-node N -m studio render PRESET...`` starts N processes (a team; any number
+of nodes with a c10d rendezvous and a shared output folder). They share the work in two phases:
+
+1. Every process walks the same presets and scenes. Scenes made of independent climbs
+   (``maximize``, ``progressive``, ``atlas``: batches of channels, frames, modules) are shared
+   batch by batch, batch i going to process i mod N; each process keeps what it climbs in the
+   scene's part store (``output/cache.py``, exact tensors on the shared folder). Every other
+   scene goes whole to one process, the most expensive first to the least loaded (by the
+   estimates ``studio validate`` prints), which writes its files and its resume record.
+2. After a barrier, process 0 renders every preset as one process would, with resume: it finds
+   every climb in the part store and every other scene finished, and assembles the sheets,
+   videos and log.json.
+
+The pictures therefore come from the same code on the same inputs as a one-process render
+(a climb never depends on its batch-mates), so every file is byte-identical to it on the same
+device kind. Finished parts and scenes are on disk: a process that dies loses only its current
+batch, and re-running the command (or torchrun's ``--max-restarts``) finishes the render.
+torch.distributed is used for the barrier only (gloo on CPU, NCCL on GPU); there is no scheduler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SHARED_KINDS = ("maximize", "progressive", "atlas")  # scenes whose climbs go batch by batch
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which of a scene's batches this process climbs: batch i is process i mod ``world``'s."""
+
+    rank: int
+    world: int
+
+    def mine(self, index: int) -> bool:
+        """Example:
+        >>> [Share(1, 3).mine(i) for i in range(6)]
+        [False, True, False, False, True, False]
+        """
+        return index % self.world == self.rank
+
+
+_SHARE: contextvars.ContextVar[Share | None] = contextvars.ContextVar("share", default=None)
+
+
+def current_share() -> Share | None:
+    """The share being climbed (phase 1), or None: climb everything (a normal render)."""
+    return _SHARE.get()
+
+
+@contextlib.contextmanager
+def sharing(share: Share):
+    token = _SHARE.set(share)
+    try:
+        yield
+    finally:
+        _SHARE.reset(token)
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+class Team:
+    """This process's place in a torchrun team, and the barrier."""
+
+    def __init__(self):
+        import datetime
+
+        import torch
+        import torch.distributed as dist
+
+        self.dist = dist
+        self.cuda = torch.cuda.is_available()
+        if not dist.is_initialized():
+            # renders take hours: a process waits at the barrier as long as the others render
+            dist.init_process_group("nccl" if self.cuda else "gloo", timeout=datetime.timedelta(days=7))
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+
+    def barrier(self) -> None:
+        if self.cuda:
+            self.dist.barrier(device_ids=[self.local_rank % max(1, _cuda_count())])
+        else:
+            self.dist.barrier()
+
+    def close(self) -> None:
+        if self.dist.is_initialized():
+            self.dist.destroy_process_group()
+
+
+def _cuda_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def assign(costs: list[float], world: int) -> list[int]:
+    """The process each whole scene goes to: the most expensive first, to the least loaded
+    (ties to the lowest rank, so every process computes the same answer).
+
+    Example:
+        >>> assign([5.0, 1.0, 4.0, 2.0], 2)
+        [0, 0, 1, 1]
+    """
+    load = [0.0] * world
+    owners = [0] * len(costs)
+    for index in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        owner = min(range(world), key=lambda r: (load[r], r))
+        owners[index] = owner
+        load[owner] += costs[index]
+    return owners
+
+
+def scene_cost(scene) -> float:
+    """A built scene's work: the pixels its steps push (forward and backward counted three times a
+    forward), from the workload it states for its memory check; else its units of work. Not a
+    timing: every process must compute the same assignment."""
+    workload = getattr(scene.context, "workload", None)
+    if workload is None:
+        return float(scene.total)
+    _, step, units = workload
+    pixels = step.batch * step.size[0] * step.size[1] * (3 if step.backward else 1)
+    return pixels * scene.total / max(units, 1)
+
+
+def render_team(presets: list, out: Path | None, quiet: bool, resume: bool,
+                memory_limit_gb: float | None, announce=None, assemble: bool = True) -> list:
+    """Render ``presets`` as one process of a torchrun team (see the module's docstring).
+    Returns the render results on process 0, an empty list on the others. Without
+    ``assemble`` (the gallery's case) phase 2 is the caller's, and a preset that cannot render
+    (its weights are missing) is passed over, for the caller to report."""
+    from studio.errors import StudioError
+    from studio.render import render_preset
+
+    team = Team()
+    try:
+        for preset in presets:
+            try:
+                climb_share(preset, out, resume, memory_limit_gb, team, quiet)
+            except StudioError:
+                if assemble:
+                    raise
+        team.barrier()
+    finally:
+        team.close()
+    if team.rank or not assemble:
+        return []
+    return [render_preset(preset, out, quiet, resume=True, memory_limit_gb=memory_limit_gb, announce=announce)
+            for preset in presets]
+
+
+def climb_share(preset, out: Path | None, resume: bool, memory_limit_gb: float | None, team: Team,
+                quiet: bool) -> None:
+    """Phase 1 for one preset: this process's share of its climbs, and the whole scenes it owns."""
+    from studio.output.cache import PartCache, cached_entry, scene_fingerprint
+    from studio.progress import progress_bar
+    from studio.render import prepare, render_preset, resolve_device
+
+    folder = (Path(out) if out is not None else Path(preset.output.dir)) / preset.name
+    device = resolve_device(preset.preset.device, preset.origin("preset.device"))
+    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
+    if not resume and team.rank == 0:
+        for index, section in enumerate(preset.scenes):
+            PartCache(folder, section.name, fingerprints[index]).clear()
+            (folder / ".studio" / f"{section.name}.json").unlink(missing_ok=True)
+    team.barrier()  # nobody reads a store that process 0 is still clearing
+    todo = {index for index, section in enumerate(preset.scenes)
+            if cached_entry(folder, section.name, fingerprints[index]) is None}
+    parts = [PartCache(folder, section.name, fingerprints[index]) for index, section in enumerate(preset.scenes)]
+    limit = None if memory_limit_gb is None else int(memory_limit_gb * 1024 ** 3)
+    scenes = prepare(preset, device, parts, set(range(len(preset.scenes))) - todo, limit)
+    whole = [index for index in sorted(todo) if preset.scenes[index].kind not in SHARED_KINDS]
+    owners = dict(zip(whole, assign([scene_cost(scenes[i]) for i in whole], team.world)))
+    share = Share(team.rank, team.world)
+    for index in sorted(todo):
+        section, scene = preset.scenes[index], scenes[index]
+        if index in owners:
+            if owners[index] == team.rank:
+                render_preset(preset, out, quiet=True, resume=True, memory_limit_gb=memory_limit_gb, only={index})
+            continue
+        label = f"{preset.name}/{section.name} [{team.rank + 1}/{team.world}]"
+        with sharing(share), progress_bar(scene.total, label, quiet or team.rank > 0) as bar:
+            for _ in scene.render(bar):
+                pass  # the pictures are assembled by process 0 from the part store

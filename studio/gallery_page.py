@@ -1,0 +1,160 @@
+"""The gallery's index.html: a table of contents, every preset's pictures and videos at a
+readable size, each openable at full size, descriptions rendered from markdown, and the presets
+this machine could not render, with the reason. Self-contained (inline CSS and script, relative
+links), so it works from ``file://`` and offline."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio import __version__
+from studio.preset import Preset, dumps
+
+PREVIEW_SIDE = 1600          # stills larger than this (or than PREVIEW_BYTES) get a JPEG preview
+PREVIEW_BYTES = 1_500_000
+PREVIEWS = "previews"        # <preset>/previews/<still path>.jpg
+WIDE = 2.2                   # width/height past which a picture takes a whole row
+
+
+@dataclass
+class Listed:
+    """A preset as the page shows it: rendered (with its folder) or not, with the reason."""
+
+    preset: Preset
+    rendered: bool
+    reason: str = ""
+
+
+def model_label(preset: Preset) -> str:
+    """The networks a preset really uses: a small net a `train` scene builds is not the
+    preset's `[model]`."""
+    names: list[str] = []
+    for scene in preset.scenes:
+        name = scene.net if scene.kind == "train" and scene.net != "model" else preset.model.name
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def description_html(text: str) -> str:
+    """Markdown to HTML; raw HTML in a preset is shown as text, never run."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).render(text or "")
+
+
+def preview(folder: Path, file: str) -> str:
+    """The picture the page shows for a still: itself, or a JPEG preview for a big one."""
+    from PIL import Image
+
+    path = folder / file
+    with Image.open(path) as picture:
+        if path.stat().st_size <= PREVIEW_BYTES and max(picture.size) <= PREVIEW_SIDE:
+            return file
+        target = folder / PREVIEWS / (file + ".jpg")
+        if not target.is_file() or target.stat().st_mtime < path.stat().st_mtime:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy = picture.convert("RGB")
+            copy.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE * 4))
+            copy.save(target, "JPEG", quality=88, optimize=True)
+    return f"{PREVIEWS}/{file}.jpg"
+
+
+def figure(preset: Preset, folder: Path, name: str, scene: dict) -> str:
+    """One scene: its video (with its still as the poster) or its main still, and a caption."""
+    stills = [still for still in scene.get("stills", [])]
+    main = [still for still in stills if "/" not in still["file"]] or stills[-1:]
+    base = html.escape(preset.name)
+    caption = html.escape(name)
+    if scene.get("video"):
+        video = scene["video"]
+        poster = f' poster="{base}/{html.escape(preview(folder, main[0]["file"]))}"' if main else ""
+        link = (f' · <a class="zoom" href="{base}/{html.escape(main[0]["file"])}">last frame</a>' if main else "")
+        width, height = video["size"]
+        return (f'<figure class="video"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
+                f'playsinline controls preload="metadata" width="{width}" height="{height}"></video>'
+                f'<figcaption>{caption} · {video["frames"]} frames, {width}x{height}{link}</figcaption></figure>')
+    if not main:
+        return ""
+    still = main[0]
+    width, height = still["size"]
+    shape = " wide" if width > WIDE * height else (" tall" if height > 1.6 * width else "")
+    full = f"{base}/{html.escape(still['file'])}"
+    return (f'<figure class="still{shape}"><a class="zoom frame" href="{full}">'
+            f'<img src="{base}/{html.escape(preview(folder, still["file"]))}" loading="lazy" '
+            f'width="{width}" height="{height}" alt="{caption}"></a>'
+            f'<figcaption>{caption} · {width}x{height}</figcaption></figure>')
+
+
+def section(index: int, listed: Listed, out: Path) -> str:
+    preset = listed.preset
+    folder = out / preset.name
+    log = json.loads((folder / "log.json").read_text())
+    seconds = sum(s.get("seconds", 0) for s in log["scenes"].values())
+    media = "".join(figure(preset, folder, name, scene) for name, scene in log["scenes"].items())
+    return (f'<section id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
+            f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
+            f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
+            f'<div class="about">{description_html(preset.preset.description)}</div>'
+            f'<div class="media">{media}</div>'
+            f'<details><summary>preset</summary><button onclick="copyPreset(\'toml-{index}\')">copy</button>'
+            f'<pre id="toml-{index}">{html.escape(dumps(preset))}</pre></details></section>')
+
+
+STYLE = """
+*{box-sizing:border-box}
+body{background:#101014;color:#e0e0e6;font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:24px}
+a{color:#9cc4ff}h1{font-weight:600;margin:0 0 4px}section{border-top:1px solid #303038;padding:22px 0}
+h2{margin:0 0 4px}p.meta{color:#9090a0;font-size:13px;margin:0 0 8px}.about{max-width:80ch}
+nav ol{columns:3 260px;padding-left:1.4em;font-size:14px}nav li{break-inside:avoid}
+.media{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px;margin-top:12px}
+figure{margin:0;min-width:0}figure.wide{grid-column:1/-1}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
+.frame{display:block;position:relative;overflow:hidden;border-radius:4px;background:#000}
+.frame img{display:block;width:100%;height:auto}
+.tall .frame{max-height:640px}.tall .frame::after{content:"open full size";position:absolute;left:0;right:0;
+bottom:0;padding:40px 0 8px;text-align:center;font-size:13px;background:linear-gradient(transparent,#101014)}
+figure video{display:block;width:100%;height:auto;max-height:80vh;background:#000;border-radius:4px}
+details{margin-top:12px}pre{background:#181820;padding:10px;overflow:auto;font-size:12px;max-width:100%}
+button{background:#303040;color:#e0e0e6;border:1px solid #505060;border-radius:4px;padding:3px 10px;cursor:pointer}
+dialog{padding:0;border:0;background:#000;max-width:100vw;max-height:100vh;width:100vw;height:100vh;overflow:auto}
+dialog img{display:block;margin:auto;max-width:none}dialog::backdrop{background:#000d}
+dialog p{position:sticky;top:0;margin:0;padding:6px 12px;background:#101014e0;font-size:13px}
+.skipped li{margin:4px 0}
+@media (max-width:600px){body{padding:12px}.media{grid-template-columns:1fr}}
+"""
+
+SCRIPT = """
+function copyPreset(id){const text=document.getElementById(id).textContent;
+ if(navigator.clipboard){navigator.clipboard.writeText(text)}else{const t=document.createElement('textarea');
+ t.value=text;document.body.appendChild(t);t.select();document.execCommand('copy');t.remove()}}
+document.addEventListener('click',e=>{const a=e.target.closest('a.zoom');const box=document.getElementById('lightbox');
+ if(a&&box.showModal){e.preventDefault();box.querySelector('img').src=a.href;box.querySelector('a').href=a.href;
+ box.showModal();box.scrollTo(0,0)}else if(e.target.closest('dialog')&&!e.target.closest('dialog a')){box.close()}});
+"""
+
+
+def page(listed: list[Listed], out: Path) -> str:
+    """The whole page: contents, one section per rendered preset, then what was not rendered."""
+    rendered = [item for item in listed if item.rendered]
+    missing = [item for item in listed if not item.rendered]
+    contents = "".join(f'<li><a href="#{html.escape(i.preset.name)}">{html.escape(i.preset.preset.title or i.preset.name)}'
+                       f'</a></li>' for i in rendered)
+    if missing:
+        contents += '<li><a href="#not-rendered">Not rendered on this machine</a></li>'
+    body = "".join(section(index, item, out) for index, item in enumerate(rendered))
+    if missing:
+        rows = "".join(f'<li><strong>{html.escape(i.preset.preset.title or i.preset.name)}</strong> '
+                       f'({html.escape(i.preset.name)}, {html.escape(model_label(i.preset))}): '
+                       f'{html.escape(i.reason)}</li>' for i in missing)
+        body += (f'<section id="not-rendered" class="skipped"><h2>Not rendered on this machine</h2>'
+                 f'<p class="meta">Their presets ship; render them where the weights are.</p><ul>{rows}</ul></section>')
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>studio gallery</title>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style>'
+            f'<script>{SCRIPT}</script></head><body><h1>studio gallery</h1>'
+            f'<p class="meta">{len(rendered)} presets rendered · {len(missing)} not rendered here · studio '
+            f'{__version__} · click any picture for full size</p><nav><ol>{contents}</ol></nav>{body}'
+            f'<dialog id="lightbox"><p><a href="#">open the file</a> · click anywhere to close</p><img alt="">'
+            f'</dialog></body></html>\n')
