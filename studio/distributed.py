@@ -127,7 +127,7 @@ def scene_cost(scene) -> float:
         return float(scene.total)
     _, step, units = workload
     pixels = step.batch * step.size[0] * step.size[1] * (3 if step.backward else 1)
-    return pixels * scene.total / max(units, 1)
+    return pixels * scene.total / (units or 1)
 
 
 def render_team(presets: list, out: Path | None, quiet: bool, resume: bool,

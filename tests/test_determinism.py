@@ -18,6 +18,10 @@ size = [48, 32]
 layers = ["blocks.1"]
 channels = 4
 [[scenes]]
+kind = "filters"
+channels = 4
+filter_size = 12
+[[scenes]]
 kind = "probe"
 size = [48, 32]
 layer = "blocks.2"
@@ -35,6 +39,15 @@ layers = ["blocks.1"]
 size = [48, 32]
 octaves = 2
 steps = 2
+[[scenes]]
+kind = "poster"
+layer = "blocks.1"
+channels = [0, 3]
+size = [48, 32]
+steps = 2
+param = "pixel"
+decorrelate = true
+margin = 8
 [[scenes]]
 kind = "progressive"
 layer = "blocks.2"

@@ -14,9 +14,10 @@ from studio.models import LayerTap, LoadedModel
 from studio.optimize.loop import Settings, StepLoop, autocast
 from studio.optimize.objectives import Objective
 from studio.optimize.param import make_param
+from studio.pictures.colour import stretch
 from studio.pictures.layout import resize
 from studio.optimize.tiles import tiled_gradient
-from studio.optimize.transform import blur
+from studio.optimize.transform import blur, margin_of, with_margin
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Ascent:
                                   self.settings.blur_kernel)
             images = self._climb(images, done, stage, len(sizes))
             done += self.settings.steps
-        return images
+        return stretch(images) if self.settings.levels else images
 
     def _climb(self, images: torch.Tensor, done: int, stage: int, stages: int) -> torch.Tensor:
         settings = self.settings
@@ -84,11 +85,15 @@ class Ascent:
 
         def closure() -> dict[str, torch.Tensor]:
             if settings.tile:
-                gradient, score = tiled_gradient(param.image().detach(), self.score, settings.tile,
-                                                 settings.halo, self.generator)
-                param.pixels.grad = -gradient  # the step is against the gradient of -score
+                image = param.image().detach()
+                framed = with_margin(image, settings.margin, settings.margin_fill)
+                gradient, score = tiled_gradient(framed, self.score, settings.tile, settings.halo, self.generator)
+                margin = margin_of(image, settings.margin)  # the margin is context: its gradient is dropped
+                height, width = image.shape[-2:]
+                param.pixels.grad = -gradient[..., margin:margin + height, margin:margin + width]
                 return {"score": score}
-            scores = self.score(settings.robustness(param.image(), self.generator))
+            framed = with_margin(param.image(), settings.margin, settings.margin_fill)
+            scores = self.score(settings.robustness(framed, self.generator))
             (-scores.sum()).backward()
             return {"score": scores.detach()}
 
@@ -98,8 +103,9 @@ class Ascent:
                 with torch.no_grad():
                     param.set_image(blur(param.image(), sigma, settings.blur_kernel))
 
+        rule = "adam" if settings.param == "fft" else "decorrelated" if settings.decorrelate else "normalised"
         loop = StepLoop(settings.steps, lambda step: settings.lr.during(stage, stages, step, settings.steps),
-                        "adam" if settings.param == "fft" else "normalised", self.generator, self.on_step,
+                        rule, self.generator, self.on_step,
                         hint="lower `lr`, or add `blur`", offset=done, stage=stage + 1, curves=self.curves)
         for _ in loop.run(param, closure, after_step=blur_after):
             pass

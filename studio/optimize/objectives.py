@@ -167,6 +167,53 @@ def first_neurons(layer: str, index: int, count: int | torch.Tensor | Sequence[i
     return Objective(fn, [layer], f"first_neurons({layer}, {index})")
 
 
+def cell_weights(rows: int, columns: int, height: int, width: int, blend: float, device=None) -> torch.Tensor:
+    """(rows·columns, H, W) weights of a grid of cells over an H × W map, cells in reading order:
+    1 inside a cell, cross-fading linearly to its neighbours over ``blend`` of a cell at each
+    seam; at every position the weights add up to 1.
+
+    Example:
+        >>> cell_weights(1, 2, 1, 8, 0.5)[:, 0].tolist()
+        [[1.0, 1.0, 1.0, 0.75, 0.25, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.25, 0.75, 1.0, 1.0, 1.0]]
+    """
+    band = max(blend, 1e-3)
+
+    def along(cells: int, length: int) -> torch.Tensor:  # (cells, length)
+        where = (torch.arange(length, device=device) + 0.5) * cells / length
+        index = torch.arange(cells, device=device).view(-1, 1).float()
+        rise = ((where - index) / band + 0.5).clamp(0, 1)
+        fall = ((index + 1 - where) / band + 0.5).clamp(0, 1)
+        rise[0], fall[-1] = 1.0, 1.0
+        return rise * fall
+
+    return (along(rows, height)[:, None, :, None] * along(columns, width)[None, :, None, :]).flatten(0, 1)
+
+
+def mosaic_cells(layer: str, channels: Sequence[int], rows: int, columns: int, blend: float) -> Objective:
+    """(B, cells): each cell's channel, averaged over the positions the cell owns (its weights
+    from :func:`cell_weights`). Not an objective by itself: see :func:`mosaic`."""
+    def fn(acts):
+        maps = _as_maps(acts[layer]).float()
+        weights = cell_weights(rows, columns, maps.shape[2], maps.shape[3], blend, maps.device)
+        chosen = maps[:, list(channels)]
+        return (chosen * weights).sum(dim=(2, 3)) / weights.sum(dim=(1, 2))
+    return Objective(fn, [layer], f"mosaic_cells({layer})")
+
+
+def mosaic(layer: str, channels: Sequence[int], rows: int, columns: int, blend: float = 0.3) -> Objective:
+    """A poster: cell i of a rows × columns grid (reading order) maximises channel
+    ``channels[i]`` over its own positions; the score is the cells' mean.
+
+    Example:
+        >>> acts = {"l": torch.zeros(1, 2, 2, 2)}
+        >>> acts["l"][0, 0, :, 0] = 1.0  # channel 0 on the left column, where cell 0 is
+        >>> mosaic("l", [0, 1], 1, 2, blend=0.0)(acts), mosaic("l", [1, 0], 1, 2, blend=0.0)(acts)
+        (tensor([0.5000]), tensor([0.]))
+    """
+    cells = mosaic_cells(layer, channels, rows, columns, blend)
+    return Objective(lambda acts: cells(acts).mean(dim=1), [layer], f"mosaic({layer}, {len(channels)} cells)")
+
+
 def weighted(objectives: Sequence[Objective], weights: Sequence[float]) -> Objective:
     """Σ wᵢ·objectiveᵢ."""
     total = None

@@ -43,6 +43,44 @@ def blur(images: torch.Tensor, sigma: float, kernel: int | None = None) -> torch
     return gaussian_blur2d(images, (size, size), (sigma, sigma), border_type="reflect", separable=True)
 
 
+MARGIN_MODES = {"wrap": "circular", "mirror": "reflect"}
+
+
+def with_margin(images: torch.Tensor, margin: int, fill: str = "wrap") -> torch.Tensor:
+    """The images with ``margin`` pixels of context on every side (at most one less than the
+    smaller side), so a network's zero padding lies outside the picture: climbed without it, a
+    deep layer's wide receptive fields find the padded border an edge worth amplifying and draw
+    a square frame along it.
+
+    The context is the image itself, ``wrap``ped around (the picture continues into its opposite
+    side, so no place is a border and the result tiles seamlessly) or ``mirror``ed (a photo's
+    edge continues into itself; motifs then like to sit symmetric on the border). No gradient
+    flows through the margin, or the pixels it copies would be pushed twice.
+
+    Args:
+        images: (B, C, H, W).
+        margin: pixels per side (0 = unchanged).
+        fill: ``wrap`` or ``mirror``.
+
+    Example:
+        >>> with_margin(torch.arange(3.0).view(1, 1, 1, 3).expand(1, 1, 3, 3), 1)[0, 0, 1].tolist()
+        [2.0, 0.0, 1.0, 2.0, 0.0]
+        >>> with_margin(torch.arange(3.0).view(1, 1, 1, 3).expand(1, 1, 3, 3), 1, "mirror")[0, 0, 1].tolist()
+        [1.0, 0.0, 1.0, 2.0, 1.0]
+    """
+    margin = margin_of(images, margin)
+    if margin <= 0:
+        return images
+    sides = (margin, margin, margin, margin)
+    context = F.pad(images.detach(), sides, mode=MARGIN_MODES[fill])
+    return context + F.pad(images - images.detach(), sides) if images.requires_grad else context
+
+
+def margin_of(images: torch.Tensor, margin: int) -> int:
+    """The margin :func:`with_margin` gives these images."""
+    return max(0, min(margin, min(images.shape[-2:]) - 1))
+
+
 _GRIDS: dict = {}
 
 

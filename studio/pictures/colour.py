@@ -50,6 +50,35 @@ def colormap(maps: torch.Tensor, name: str = "viridis", per_map: bool = True,
     return _lut(name)[index].permute(0, 3, 1, 2).contiguous()
 
 
+STRETCH_SAMPLES = 1 << 20  # values the percentiles are taken from, at most (a strided sample)
+
+
+def stretch(images: torch.Tensor, low: float = 0.005, high: float = 0.995) -> torch.Tensor:
+    """Auto-levels: each image's ``low`` and ``high`` quantiles of all its values (the three
+    colours together, so hues keep) become black and white, linearly; what lies outside is
+    clipped. An octave or upscale climb ends in a narrow band of tones (every upscale and blur
+    averages contrast away); this gives the picture its full range back.
+
+    Args:
+        images: (N, 3, H, W) in [0, 1].
+        low, high: quantiles, 0 ≤ low < high ≤ 1.
+
+    Returns:
+        (N, 3, H, W) in [0, 1]; an image with one tone comes back as it was.
+
+    Example:
+        >>> stretch(torch.tensor([0.25, 0.5, 0.75]).view(1, 3, 1, 1), 0.0, 1.0).flatten().tolist()
+        [0.0, 0.5, 1.0]
+    """
+    flat = images.detach().flatten(1).float()
+    sample = flat[:, ::max(1, flat.shape[1] // STRETCH_SAMPLES)]
+    bounds = torch.quantile(sample, torch.tensor([low, high], device=sample.device), dim=1)  # (2, N)
+    bottom, top = bounds[0].view(-1, 1, 1, 1), bounds[1].view(-1, 1, 1, 1)
+    width = top - bottom
+    stretched = ((images - bottom) / width.clamp_min(1e-6)).clamp(0, 1)
+    return torch.where(width > 1e-6, stretched, images)
+
+
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """(3, H, W) in [0, 1] → (H, W, 3) uint8. Refuses NaN/Inf: no broken picture is written."""
     image = image.detach().float().cpu()

@@ -18,6 +18,7 @@ from studio.pictures.colour import from_pil, upscale
 BACKGROUND = (16, 16, 20)
 LABEL_COLOUR = (225, 225, 230)
 SHEET_TILE = 192  # contact-sheet tiles are at most this many pixels a side (full size: one PNG each)
+FEW, FEW_TILE = 4, 1024
 
 
 def resize(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -86,6 +87,39 @@ def labelled_grid(tiles: torch.Tensor, labels: Sequence[str] = (), title: str = 
     return from_pil(canvas)
 
 
+def cell_labels(image: torch.Tensor, rows: int, columns: int, labels: Sequence[str], title: str = "") -> torch.Tensor:
+    """A (3, H, W) picture with a faint grid of rows × columns cells, each cell's label at its
+    centre on a dark plate, and a title above: the key to a poster.
+
+    Returns:
+        (3, H', W) in [0, 1].
+    """
+    height, width = image.shape[-2:]
+    label_size = int(np.clip(min(height / rows, width / columns) / 6, 10, 28))
+    title_size = int(np.clip(width / 40, 12, 28))
+    header = title_size + 12 if title else 0
+    canvas = Image.new("RGB", (width, header + height), BACKGROUND)
+    pixels = (image.detach().float().cpu().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    canvas.paste(Image.fromarray(pixels), (0, header))
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    if title:
+        draw.text((6, 6), title, fill=LABEL_COLOUR, font=font(title_size))
+    for row in range(1, rows):
+        y = header + round(row * height / rows)
+        draw.line([(0, y), (width, y)], fill=(255, 255, 255, 70))
+    for column in range(1, columns):
+        x = round(column * width / columns)
+        draw.line([(x, header), (x, header + height)], fill=(255, 255, 255, 70))
+    for index, text in enumerate(labels):
+        row, column = divmod(index, columns)
+        text_width, text_height = _text_size(str(text), label_size)
+        x = round((column + 0.5) * width / columns - text_width / 2)
+        y = header + round((row + 0.5) * height / rows - text_height / 2)
+        draw.rectangle([x - 4, y - 2, x + text_width + 4, y + text_height + 6], fill=(16, 16, 20, 170))
+        draw.text((x, y), str(text), fill=LABEL_COLOUR, font=font(label_size))
+    return from_pil(canvas)
+
+
 def stack(images: Sequence[torch.Tensor], gap: int = 8) -> torch.Tensor:
     """Stack (3, H, W) pictures top to bottom, centred, on the background colour."""
     width = max(i.shape[-1] for i in images)
@@ -124,9 +158,10 @@ def fit_width(image: torch.Tensor, width: int) -> torch.Tensor:
 
 def contact_sheet(images: list[torch.Tensor], labels: list[str], title: str,
                   columns: int | None = None) -> torch.Tensor:
-    """A labelled grid of (3, H, W) images, tiles shrunk to at most ``SHEET_TILE`` px."""
+    """A labelled grid of (3, H, W) images, tiles shrunk to at most ``SHEET_TILE`` px; a sheet of
+    a few (``FEW``) keeps them at up to ``FEW_TILE`` px, since those are the pictures to look at."""
     height, width = images[0].shape[-2:]
-    ratio = min(1.0, SHEET_TILE / max(height, width))
+    ratio = min(1.0, (FEW_TILE if len(images) <= FEW else SHEET_TILE) / max(height, width))
     tiles = torch.stack([img.float() for img in images])
     if ratio < 1:
         tiles = resize(tiles, max(1, round(height * ratio)), max(1, round(width * ratio)))

@@ -127,6 +127,10 @@ class Optimisation(Transforms):
     blur: Schedule = field(default=0.0, **meta(min=0.0, max=64.0))
     blur_kernel: int | None = field(default=None, **meta(min=1, max=63))
     negative: bool = False  # minimise instead: what the unit is against
+    decorrelate: bool = False  # pixel steps in natural colours (param = "pixel")
+    margin: int = field(default=0, **meta(min=0, max=512))  # context pixels the network sees around the image
+    margin_fill: Literal["wrap", "mirror"] = "wrap"
+    levels: Literal["as-is", "stretch"] = "as-is"  # the result's tones: as climbed, or auto-levels
 
     def stages(self, changes: dict | None = None) -> int:
         """How many sizes a climb passes through (the octaves; maximize's upscales), with
@@ -141,6 +145,9 @@ class Optimisation(Transforms):
             if per_stage(value) and len(value) != self.stages():
                 raise Problem(key, f"one [start, end] pair per octave ({self.stages()} here)",
                               f"{self.stages()} pairs", [list(pair) for pair in value])
+        if self.decorrelate and self.param != "pixel":
+            raise Problem("decorrelate", "the spectral parameterisation is colour-decorrelated already",
+                          'param = "pixel" with `decorrelate`', self.param)
         if self.blur_kernel is not None and self.blur_kernel % 2 == 0:
             raise Problem("blur_kernel", "a Gaussian kernel has a centre pixel", "an odd number of pixels",
                           self.blur_kernel, f"did you mean {self.blur_kernel + 1}?")

@@ -36,6 +36,7 @@ KINDS = {
     "style": "studio.scenes.style",
     "tour": "studio.scenes.tour",
     "filters": "studio.scenes.filters",
+    "poster": "studio.scenes.poster",
 }
 
 

@@ -11,8 +11,8 @@ from studio.preset.fields import (DRAFT_CHANNELS, Channels, InputImage, Optimisa
                                   check_count, side)
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
-from studio.scenes.optimizing import (ascent_settings, channel_objectives, size_plan, variant_labels,
-                                      variant_starts)
+from studio.scenes.optimizing import (ascent_settings, channel_objectives, size_plan, units_per_step,
+                                      variant_labels, variant_starts)
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
@@ -57,7 +57,8 @@ class Scene:
                                     section.variants)
         largest = max(len(b[0]) for _, b in self.plan) * section.variants
         self.memory = context.check_memory(self.model, self.paths, largest, self.sizes[-1],
-                                           what=f"a batch of {largest} channels")
+                                           what=f"a batch of {largest} channels",
+                                           units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def render(self, progress):

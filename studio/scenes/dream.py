@@ -20,7 +20,7 @@ from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSecti
                                   need_layers, rate, steps)
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings
+from studio.scenes.optimizing import ascent_settings, units_per_step
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -93,9 +93,11 @@ class Scene:
         step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
             if tile else (height, width)
         batch = 1 if section.weights is not None else len(self.paths)
+        tiles = -(-height // tile) * -(-width // tile) if tile else 1
         self.memory = context.check_memory(self.model, self.paths, batch, step_size,
                                            key="tile" if tile else "size",
-                                           what="a tile" if tile else "one dream step")
+                                           what="a tile" if tile else "one dream step",
+                                           units=units_per_step(self.sizes, tiles))
         self.total = section.steps * len(self.sizes)
 
     def render(self, progress):

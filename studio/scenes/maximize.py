@@ -15,7 +15,7 @@ from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSecti
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.labels import as_wh, layer_label
 from studio.scenes.optimizing import (ascent_settings, channel_objectives, one_layer_plan, size_plan,
-                                      variant_distance, variant_labels, variant_starts)
+                                      units_per_step, variant_distance, variant_labels, variant_starts)
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
@@ -64,7 +64,8 @@ class Scene:
         self.batches = optimize.chunks(self.channels, max(1, images // section.variants))
         self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]) * section.variants,
                                            self.sizes[-1], what=f"a batch of {len(self.batches[0])} channels"
-                                           + (f" × {section.variants} variants" if section.variants > 1 else ""))
+                                           + (f" × {section.variants} variants" if section.variants > 1 else ""),
+                                           units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * len(self.batches)
 
     def render(self, progress):
@@ -80,9 +81,12 @@ class Scene:
                 yield Still(image, name=f"{section.layer}-{channel:04d}" + (f"-{variant + 1}" if count > 1 else ""))
         label = layer_label(self.model, self.path)
         what = "minimised" if section.negative else "maximised"
-        yield Still(layout.contact_sheet(climbs.images, variant_labels(self.channels, count),
-                                         f"{self.model.name} {label}: {len(self.channels)} channels {what}",
-                                         columns=count if count > 1 else None))
+        if len(climbs.images) == 1:  # one picture is its own still, at full size
+            yield Still(climbs.images[0])
+        else:
+            yield Still(layout.contact_sheet(climbs.images, variant_labels(self.channels, count),
+                                             f"{self.model.name} {label}: {len(self.channels)} channels {what}",
+                                             columns=count if count > 1 else None))
         yield Record("layer", self.path)
         yield Record("sizes", as_wh(self.sizes))
         yield Record("objective", climbs.curve)

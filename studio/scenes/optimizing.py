@@ -22,7 +22,9 @@ def ascent_settings(section: Optimisation, tile: int | None = None):
     """The optimisation core's settings for a section's steps, schedules and transforms."""
     return optimize.Settings(section.steps, optimize.schedule(section.lr), optimize.schedule(section.blur),
                              optimize.Robustness(section.jitter, section.rotate, section.scale), section.param,
-                             tile, blur_kernel=section.blur_kernel)
+                             tile, blur_kernel=section.blur_kernel, decorrelate=section.decorrelate,
+                             margin=section.margin, margin_fill=section.margin_fill,
+                             levels=section.levels == "stretch")
 
 
 def size_plan(section: Optimisation, model_size: tuple[int, int], upscale_steps: int = 0,
@@ -36,6 +38,20 @@ def size_plan(section: Optimisation, model_size: tuple[int, int], upscale_steps:
     if upscale_steps:
         return optimize.upscale_sizes(height, width, upscale_steps, upscale_factor)
     return optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
+
+
+def units_per_step(sizes: list[tuple[int, int]], tiles: int = 1) -> float:
+    """Progress units (steps, each at its own size) that one workload step at the final size
+    stands for: earlier sizes cost less by their area; a tiled step is ``tiles`` workload steps.
+    For the time estimate and a torchrun team's balance.
+
+    Example:
+        >>> units_per_step([(50, 50), (100, 100)]), units_per_step([(100, 100)], tiles=4)
+        (1.6, 0.25)
+    """
+    final = sizes[-1][0] * sizes[-1][1]
+    mean_cost = sum(height * width for height, width in sizes) / len(sizes) / final
+    return 1 / (mean_cost * tiles)
 
 
 def one_layer_plan(context: SceneContext, section, sizes_for=size_plan):

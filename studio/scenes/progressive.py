@@ -12,7 +12,7 @@ from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, meta, need_layer
 from studio.preset.limits import MAX_FRAMES, Limits
-from studio.scenes.optimizing import ascent_settings, one_layer_plan
+from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -55,7 +55,8 @@ class Scene:
         self.frames = optimize.chunks(list(range(1, self.count + 1)),
                                       optimize.batch_size(section.batch, self.sizes[-1], context.device))
         self.memory = context.check_memory(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
-                                           what=f"a batch of {len(self.frames[0])} frames")
+                                           what=f"a batch of {len(self.frames[0])} frames",
+                                           units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * len(self.frames)
 
     def render(self, progress):
