@@ -178,3 +178,38 @@ def test_dreams_every_adds_activation_maximisation_to_every_frame(cli, write, tm
     a = json.loads((tmp_path / "plain/t/log.json").read_text())["scenes"]["train"]["video"]
     b = json.loads((tmp_path / "dreamy/t/log.json").read_text())["scenes"]["train"]["video"]
     assert a["frames"] == b["frames"] == 6 and b["size"][1] > a["size"][1]
+
+
+def chart(history, epoch=None, chance=0.5):
+    from studio.pictures.charts import loss_figure
+
+    return loss_figure(history, len(history.loss) if epoch is None else epoch, 600, chance=chance)
+
+
+def test_a_collapsed_run_says_so_on_its_frame():
+    from studio.train.trainer import History
+
+    collapsed = History(loss=[0.7, 5.0, 60.0], objective=[0.7, -5.0, -60.0], multiplier=[1, -1, -1],
+                        accuracy=[0.9, 0.5, 0.5], clean_accuracy=[0.9, 0.5, 0.5], heldout_accuracy=[0.9, 0.5, 0.49])
+    title = chart(collapsed).axes[0].get_title()
+    assert "held-out 49%" in title and "at chance: the network has collapsed" in title
+    assert "collapsed" not in chart(collapsed, epoch=1).axes[0].get_title()  # 90 % after epoch 1
+    learning = History(loss=[0.7, 0.3, 0.1], objective=[0.7, 0.3, 0.1], multiplier=[1, 1, 1],
+                       accuracy=[0.6, 0.9, 1.0], clean_accuracy=[0.6, 0.9, 1.0], heldout_accuracy=[0.6, 0.85, 0.95])
+    assert "collapsed" not in chart(learning).axes[0].get_title()
+
+
+def test_the_chart_legend_names_every_curve_and_symlog_ticks_do_not_crowd():
+    from studio.train.trainer import History
+
+    exploding = History(loss=[0.7 * 3 ** k for k in range(12)], objective=[-0.7 * 3 ** k for k in range(12)],
+                        multiplier=[-1.0] * 12, accuracy=[0.5] * 12, clean_accuracy=[0.55] * 12,
+                        heldout_accuracy=[0.5] * 12)
+    figure = chart(exploding)
+    axes = figure.axes[0]
+    assert axes.get_yscale() == "symlog"
+    ticks = [t for t in axes.get_yticks() if axes.get_ylim()[0] <= t <= axes.get_ylim()[1]]
+    assert 2 <= len(ticks) <= 6
+    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert labels == ["loss", "objective (scheduled)", "training accuracy (labels as given)",
+                      "clean accuracy (true labels)", "held-out accuracy"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from PIL import Image
 
@@ -60,11 +62,41 @@ ACCURACY_LINES = (("accuracy", "training accuracy (labels as given)", "#60c0ff",
                   ("heldout_accuracy", "held-out accuracy", "#ffffff", "-"))
 
 
+def decade_ticks(low: float, high: float, threshold: float, most: int = 6) -> list[float]:
+    """Ticks for a symlog axis from ``low`` to ``high``: 0 and the powers of ten beyond the
+    linear ``threshold`` on each side, every second (third, ...) decade where more than
+    ``most`` would crowd.
+
+    Example:
+        >>> decade_ticks(-1e5, 1e3, 1.0)
+        [-100000.0, -1000.0, -10.0, 0.0, 10.0, 1000.0]
+    """
+    first = math.ceil(math.log10(threshold))
+
+    def side(extent: float) -> list[int]:
+        return list(range(first, math.floor(math.log10(extent)) + 1)) if extent >= 10 ** first else []
+
+    negative, positive = side(-low), side(high)
+    for every in range(1, 64):
+        keep = [k for k in range(first, first + 64) if (k - first) % every == every - 1 or every == 1]
+        ticks = sorted([-10.0 ** k for k in negative if k in keep] + [0.0] + [10.0 ** k for k in positive if k in keep])
+        if len(ticks) <= most:
+            return ticks
+    return [0.0]
+
+
 def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float | None = None) -> torch.Tensor:
     """Loss (and the scheduled objective) and the accuracies over all epochs, ``epoch`` marked,
-    with a legend. A run whose held-out (or clean) accuracy sits at ``chance`` says so."""
+    with a legend, as a (3, H, W) picture: see :func:`loss_figure`."""
+    return figure_image(loss_figure(history, epoch, width, height, chance))
+
+
+def loss_figure(history, epoch: int, width: int, height: int = 250, chance: float | None = None):
+    """The matplotlib figure of :func:`loss_chart`. A loss that explodes is drawn on a symlog
+    axis with one tick a decade (six at most); a run whose held-out (or clean) accuracy sits at
+    ``chance`` says so in its title, in red."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     dpi = 100
     figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=DARK)
@@ -80,10 +112,9 @@ def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float
         # a loss that explodes (gradient ascent) would flatten the rest of the curve
         threshold = max(sorted(values)[len(values) // 2], 1e-3)
         axes.set_yscale("symlog", linthresh=threshold)
-        # one tick a decade, six at most: the default crowds labels into each other
-        locator = SymmetricalLogLocator(base=10, linthresh=threshold)
-        locator.set_params(subs=[1.0], numticks=6)
-        axes.yaxis.set_major_locator(locator)
+        # decades only, six at most: the default crowds labels into each other
+        signed = history.loss + history.objective
+        axes.yaxis.set_major_locator(FixedLocator(decade_ticks(min(signed), max(signed), threshold)))
     accuracy = axes.twinx()
     shown = {}
     for key, label, colour, style in ACCURACY_LINES:
@@ -117,4 +148,4 @@ def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float
     axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.2),
                 fontsize=6.5, ncol=len(lines), facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
     figure.subplots_adjust(left=0.08, right=0.93, top=0.88, bottom=0.3)
-    return figure_image(figure)
+    return figure
