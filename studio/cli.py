@@ -167,13 +167,15 @@ def remix(sources, overrides, sweeps, output):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("gallery"), show_default=True,
               help="where the renders and index.html go")
 @click.option("--force", is_flag=True, help="render even presets whose outputs are up to date")
+@click.option("--web", is_flag=True, help="for a page to put online: big stills open as full-resolution "
+              "JPEGs (quality 92) instead of their PNGs")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar or summary")
-def gallery(presets_dir, out, force, quiet):
+def gallery(presets_dir, out, force, web, quiet):
     """Render every preset in --presets into --out, and write --out/index.html."""
     try:
         from studio.gallery import build
 
-        entries = build(presets_dir, out, quiet, force)
+        entries = build(presets_dir, out, quiet, force, web)
     except (StudioError, KeyboardInterrupt) as error:
         fail(error)
     if not quiet:

@@ -35,7 +35,8 @@ class GalleryEntry:
     note: str = ""
 
 
-def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False) -> list[GalleryEntry]:
+def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False,
+          web: bool = False) -> list[GalleryEntry]:
     from studio.progress import progress_bar
 
     from studio.render import render_preset
@@ -73,5 +74,5 @@ def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False
     from studio.gallery_page import Listed, page
 
     listed = [Listed(e.preset, e.status in ("rendered", "fresh"), e.note) for e in entries]
-    write_text(out / "index.html", page(listed, out))
+    write_text(out / "index.html", page(listed, out, web))
     return entries

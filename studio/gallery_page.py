@@ -46,24 +46,47 @@ def description_html(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False}).render(text or "")
 
 
-def preview(folder: Path, file: str) -> str:
-    """The picture the page shows for a still: itself, or a JPEG preview for a big one."""
+def _jpeg(folder: Path, file: str, suffix: str, side: int | None, quality: int) -> str:
+    """A JPEG copy of a still under ``previews/`` (at most ``side`` px, None: full size),
+    made again only when the still is newer; returns its path relative to ``folder``."""
+    from PIL import Image
+
+    path, name = folder / file, f"{PREVIEWS}/{file}{suffix}"
+    target = folder / name
+    if not path.is_file() and target.is_file():  # a published gallery keeps the JPEGs, not the PNGs
+        return name
+    if not target.is_file() or target.stat().st_mtime < path.stat().st_mtime:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with Image.open(path) as picture:
+            copy = picture.convert("RGB")
+        if side:
+            copy.thumbnail((side, side * 4))
+        copy.save(target, "JPEG", quality=quality, optimize=True)
+    return name
+
+
+def is_big(folder: Path, file: str) -> bool:
     from PIL import Image
 
     path = folder / file
+    if not path.is_file():  # published (``--web``) without its PNG: only its JPEGs remain
+        return True
     with Image.open(path) as picture:
-        if path.stat().st_size <= PREVIEW_BYTES and max(picture.size) <= PREVIEW_SIDE:
-            return file
-        target = folder / PREVIEWS / (file + ".jpg")
-        if not target.is_file() or target.stat().st_mtime < path.stat().st_mtime:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            copy = picture.convert("RGB")
-            copy.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE * 4))
-            copy.save(target, "JPEG", quality=88, optimize=True)
-    return f"{PREVIEWS}/{file}.jpg"
+        return path.stat().st_size > PREVIEW_BYTES or max(picture.size) > PREVIEW_SIDE
 
 
-def figure(preset: Preset, folder: Path, name: str, scene: dict) -> str:
+def preview(folder: Path, file: str) -> str:
+    """The picture the page shows for a still: itself, or a JPEG preview for a big one."""
+    return _jpeg(folder, file, ".jpg", PREVIEW_SIDE, 88) if is_big(folder, file) else file
+
+
+def full_size(folder: Path, file: str, web: bool = False) -> str:
+    """What "full size" opens: the still itself or, for a page to put online (``web``), a big
+    still as a full-resolution JPEG (quality 92), a fifth of the PNG's weight."""
+    return _jpeg(folder, file, ".full.jpg", None, 92) if web and is_big(folder, file) else file
+
+
+def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = False) -> str:
     """One scene: its video (with its still as the poster) or its main still, and a caption."""
     stills = [still for still in scene.get("stills", [])]
     main = [still for still in stills if "/" not in still["file"]] or stills[-1:]
@@ -72,7 +95,8 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict) -> str:
     if scene.get("video"):
         video = scene["video"]
         poster = f' poster="{base}/{html.escape(preview(folder, main[0]["file"]))}"' if main else ""
-        link = (f' · <a class="zoom" href="{base}/{html.escape(main[0]["file"])}">last frame</a>' if main else "")
+        link = (f' · <a class="zoom" href="{base}/{html.escape(full_size(folder, main[0]["file"], web))}">last frame</a>'
+                if main else "")
         width, height = video["size"]
         return (f'<figure class="video"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
                 f'playsinline controls preload="metadata" width="{width}" height="{height}"></video>'
@@ -81,20 +105,21 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict) -> str:
         return ""
     still = main[0]
     width, height = still["size"]
-    shape = " wide" if width > WIDE * height else (" tall" if height > 1.6 * width else "")
-    full = f"{base}/{html.escape(still['file'])}"
+    shape = (" wide" if width > WIDE * height else " tall" if height > 1.6 * width
+             else " big" if max(width, height) > PREVIEW_SIDE else "")  # a high-resolution still gets a row
+    full = f"{base}/{html.escape(full_size(folder, still['file'], web))}"
     return (f'<figure class="still{shape}"><a class="zoom frame" href="{full}">'
             f'<img src="{base}/{html.escape(preview(folder, still["file"]))}" loading="lazy" '
             f'width="{width}" height="{height}" alt="{caption}"></a>'
             f'<figcaption>{caption} · {width}x{height}</figcaption></figure>')
 
 
-def section(index: int, listed: Listed, out: Path) -> str:
+def section(index: int, listed: Listed, out: Path, web: bool = False) -> str:
     preset = listed.preset
     folder = out / preset.name
     log = json.loads((folder / "log.json").read_text())
     seconds = sum(s.get("seconds", 0) for s in log["scenes"].values())
-    media = "".join(figure(preset, folder, name, scene) for name, scene in log["scenes"].items())
+    media = "".join(figure(preset, folder, name, scene, web) for name, scene in log["scenes"].items())
     return (f'<section id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
             f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
             f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
@@ -111,7 +136,8 @@ a{color:#9cc4ff}h1{font-weight:600;margin:0 0 4px}section{border-top:1px solid #
 h2{margin:0 0 4px}p.meta{color:#9090a0;font-size:13px;margin:0 0 8px}.about{max-width:80ch}
 nav ol{columns:3 260px;padding-left:1.4em;font-size:14px}nav li{break-inside:avoid}
 .media{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px;margin-top:12px}
-figure{margin:0;min-width:0}figure.wide{grid-column:1/-1}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
+figure{margin:0;min-width:0}figure.wide,figure.big{grid-column:1/-1}
+.big .frame{background:none}.big .frame img{max-height:85vh;object-fit:contain}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
 .frame{display:block;position:relative;overflow:hidden;border-radius:4px;background:#000}
 .frame img{display:block;width:100%;height:auto}
 .tall .frame{max-height:640px}.tall .frame::after{content:"open full size";position:absolute;left:0;right:0;
@@ -136,15 +162,16 @@ document.addEventListener('click',e=>{const a=e.target.closest('a.zoom');const b
 """
 
 
-def page(listed: list[Listed], out: Path) -> str:
-    """The whole page: contents, one section per rendered preset, then what was not rendered."""
+def page(listed: list[Listed], out: Path, web: bool = False) -> str:
+    """The whole page: contents, one section per rendered preset, then what was not rendered.
+    ``web``: big stills open as full-resolution JPEGs (see :func:`full_size`)."""
     rendered = [item for item in listed if item.rendered]
     missing = [item for item in listed if not item.rendered]
     contents = "".join(f'<li><a href="#{html.escape(i.preset.name)}">{html.escape(i.preset.preset.title or i.preset.name)}'
                        f'</a></li>' for i in rendered)
     if missing:
         contents += '<li><a href="#not-rendered">Not rendered on this machine</a></li>'
-    body = "".join(section(index, item, out) for index, item in enumerate(rendered))
+    body = "".join(section(index, item, out, web) for index, item in enumerate(rendered))
     if missing:
         rows = "".join(f'<li><strong>{html.escape(i.preset.preset.title or i.preset.name)}</strong> '
                        f'({html.escape(i.preset.name)}, {html.escape(model_label(i.preset))}): '

@@ -164,3 +164,29 @@ def test_a_killed_process_loses_nothing_a_rerun_does_not_finish(write, tmp_path)
     again = run(command, tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert digests(tmp_path / "one" / "slow") == digests(tmp_path / "two" / "slow")
+
+
+def test_torchrun_gallery_renders_every_preset_once(write, tmp_path):
+    (tmp_path / "p").mkdir()
+    write("p/mix.toml", MIX)
+    write("p/needs-vgg.toml", """
+        [preset]
+        name = "needs-vgg"
+        [model]
+        name = "vgg16"
+        [[scenes]]
+        kind = "probe"
+        layer = "conv5_1"
+        input = "builtin:chelsea"
+        """)
+    environment_without_weights = {**environment(), "TORCH_HOME": str(tmp_path / "no-weights")}
+    team = subprocess.run([TORCHRUN, "--nproc-per-node", "2", "-m", "studio", "gallery", "--presets", "p",
+                           "--out", "g", "-q"], cwd=tmp_path, env=environment_without_weights,
+                          capture_output=True, text=True, timeout=600)
+    assert team.returncode == 0, team.stderr[-2000:]
+    page = (tmp_path / "g" / "index.html").read_text()
+    assert 'id="mix"' in page and "needs the vgg16 weights" in page
+    one = run([sys.executable, "-m", "studio", "render", tmp_path / "p" / "mix.toml", "--out", "one", "-q"], tmp_path)
+    assert one.returncode == 0, one.stderr
+    gallery = digests(tmp_path / "g" / "mix")
+    assert gallery.pop(".studio-fingerprint") and digests(tmp_path / "one" / "mix") == gallery

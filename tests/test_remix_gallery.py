@@ -112,3 +112,21 @@ def test_remix_keeps_the_comments_beside_their_keys(cli, write, tmp_path):
     assert '# explain the cat\ntarget = 285\nsamples = 4' in text
     remixed = load_preset(tmp_path / "new.toml")
     assert remixed.name == "commented-remix" and remixed.scenes[1].samples == 4
+
+
+def test_a_web_gallery_opens_big_stills_as_full_size_jpegs_and_keeps_working_without_the_pngs(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from studio.gallery_page import full_size, preview
+
+    big = np.random.default_rng(0).integers(0, 255, (900, 2000, 3), dtype=np.uint8)
+    Image.fromarray(big).save(tmp_path / "big.png")
+    assert full_size(tmp_path, "big.png") == "big.png"  # a local gallery links the PNG itself
+    shown, opened = preview(tmp_path, "big.png"), full_size(tmp_path, "big.png", web=True)
+    assert opened == "previews/big.png.full.jpg"
+    with Image.open(tmp_path / opened) as full, Image.open(tmp_path / shown) as small:
+        assert full.size == (2000, 900) and max(small.size) <= 1600
+    assert (tmp_path / opened).stat().st_size < (tmp_path / "big.png").stat().st_size / 2
+    (tmp_path / "big.png").unlink()  # published without its PNG: the page can still be written
+    assert (preview(tmp_path, "big.png"), full_size(tmp_path, "big.png", web=True)) == (shown, opened)
