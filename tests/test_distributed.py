@@ -145,6 +145,7 @@ def worker_pids(parent: int) -> dict[int, int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds torchrun's workers through /proc")
+@pytest.mark.slow  # three torchrun teams: over half a minute; run with -m slow
 def test_a_killed_process_loses_nothing_a_rerun_does_not_finish(write, tmp_path):
     path = write("slow.toml", SLOW)
     one = run([sys.executable, "-m", "studio", "render", path, "--out", "one", "-q"], tmp_path)
@@ -166,6 +167,7 @@ def test_a_killed_process_loses_nothing_a_rerun_does_not_finish(write, tmp_path)
     assert digests(tmp_path / "one" / "slow") == digests(tmp_path / "two" / "slow")
 
 
+@pytest.mark.slow  # three torchrun teams: over half a minute; run with -m slow
 def test_torchrun_gallery_renders_every_preset_once(write, tmp_path):
     (tmp_path / "p").mkdir()
     write("p/mix.toml", MIX)

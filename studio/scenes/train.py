@@ -124,8 +124,9 @@ class Section(SceneSection):
                           f"epochs / snapshot_every at most {limits.frames}", f"{frames} frames")
 
     def draft_changes(self) -> dict:
+        # a tenth of the epochs and about a tenth of the frames: a quick look, not a slow video
         changes = {**super().draft_changes(), "epochs": max(1, self.epochs // 10),
-                   "snapshot_every": max(1, self.snapshot_every // 10)}
+                   "snapshot_every": max(1, self.snapshot_every // 2)}
         if self.net == "model":  # a real network trains for real: fewer, smaller images
             changes.update(per_class=min(self.per_class, 8), image_size=min(self.size, 64))
         return changes
