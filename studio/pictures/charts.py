@@ -77,9 +77,9 @@ def decade_ticks(low: float, high: float, threshold: float, most: int = 6) -> li
         return list(range(first, math.floor(math.log10(extent)) + 1)) if extent >= 10 ** first else []
 
     negative, positive = side(-low), side(high)
-    for every in range(1, 64):
-        keep = [k for k in range(first, first + 64) if (k - first) % every == every - 1 or every == 1]
-        ticks = sorted([-10.0 ** k for k in negative if k in keep] + [0.0] + [10.0 ** k for k in positive if k in keep])
+    for every in range(1, 64):  # both sides count decades from ``first``: keep the every-th
+        ticks = sorted([-10.0 ** k for k in negative[every - 1::every]] + [0.0]
+                       + [10.0 ** k for k in positive[every - 1::every]])
         if len(ticks) <= most:
             return ticks
     return [0.0]

@@ -71,7 +71,8 @@ class Scene:
                               "a larger `size` or fewer `octaves`", found=f"[{self.columns}, {self.rows}]")
         # cells past the channels repeat them from the first, so every cell has a motif
         self.cell_channels = [self.channels[i % len(self.channels)] for i in range(cells)]
-        self.memory = context.check_memory(self.model, [self.path], 1, self.sizes[-1], what="the poster", units=units_per_step(self.sizes))
+        self.memory = context.check_memory(self.model, [self.path], 1, self.sizes[-1], what="the poster",
+                                           units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes)
 
     def render(self, progress):
