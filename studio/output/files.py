@@ -59,12 +59,21 @@ def atomic_path(path: Path, suffix: str | None = None):
     temporary = Path(name)
     try:
         yield temporary
+        # mkstemp makes the file private (0600); a render is for sharing, so it gets the
+        # permissions any new file would (0644 under the usual umask), as ffmpeg's and PIL's own.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:
         raise RenderError(cannot_write(path, error)) from None
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: Path, text: str) -> None:

@@ -1,8 +1,15 @@
 """`dream`: DeepDream. Octaves from a photo or a plain canvas, aimed at chosen layers.
 
-One image per layer in one batch plus a contact sheet (seed 000 §3: VGG19 layers 5, 12, 19, 28,
-34 and 35 on black and on white); with ``weights``, one mixed dream of all layers. Big images
-are climbed a tile at a time (``tile``; automatic past a megapixel).
+One image per layer plus a contact sheet (seed 000 §3: VGG19 layers 5, 12, 19, 28, 34 and 35 on
+black and on white); with ``weights``, one mixed dream of all layers. Big images are climbed a
+tile at a time (``tile``; automatic past a megapixel).
+
+On a GPU the layers' images climb as one batch. On the CPU each climbs alone, through the network
+only as deep as its own layer: a batch saves the CPU little per image, and a shallow layer's image
+no longer pays for the deepest layer's blocks. Every climb replays the same random draws, so the
+two ways agree to float rounding for the first steps; a dream is chaotic (a ReLU6 that flips at
+its kink changes a gradient outright), so over many steps their details part. Each way gives the
+same pixels on every run.
 """
 
 from __future__ import annotations
@@ -80,10 +87,13 @@ class Scene:
             weights = (list(section.weights) if isinstance(section.weights, tuple)
                        else [section.weights.get(n, 1.0) for n in self.names])
             self.objective, self.labels = objectives.weighted(terms, weights), ["mixed"]
+            self.climbs = [self.objective]
         else:
             self.objective, self.labels = objectives.stacked(terms), self.names
+            self.climbs = terms if context.device.type == "cpu" else [self.objective]
         if section.negative:  # dream away from what the layers respond to
             self.objective = -self.objective
+            self.climbs = [-objective for objective in self.climbs]
         tile = section.tile
         if tile is None and height * width > AUTO_TILE_PIXELS:
             tile = AUTO_TILE
@@ -92,27 +102,35 @@ class Scene:
             self.settings = dataclasses.replace(self.settings, param="pixel")
         step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
             if tile else (height, width)
-        batch = 1 if section.weights is not None else len(self.paths)
+        batch = 1 if len(self.climbs) > 1 or section.weights is not None else len(self.paths)
         tiles = -(-height // tile) * -(-width // tile) if tile else 1
         self.memory = context.check_memory(self.model, self.paths, batch, step_size,
                                            key="tile" if tile else "size",
                                            what="a tile" if tile else "one dream step",
                                            units=units_per_step(self.sizes, tiles))
-        self.total = section.steps * len(self.sizes)
+        self.total = section.steps * len(self.sizes) * len(self.climbs)
 
     def render(self, progress):
         section = self.context.section
+        results, curves = [], []
+        for objective in self.climbs:
+            batch = len(self.labels) if len(self.climbs) == 1 else 1
+
+            def climb(settings):
+                ascent = optimize.Ascent(self.model, objective, settings, self.context.generator("ascent"),
+                                         progress.update)
+                return ascent, ascent.run(self.start.expand(batch, -1, -1, -1), self.sizes, keep_detail=True)
+
+            (ascent, result), self.settings = optimize.shrink_tile_on_out_of_memory(climb, self.settings, progress)
+            results.append(result)
+            curves.append(torch.tensor(ascent.scores, dtype=torch.float64) * batch)
+        result = torch.cat(results)
+        scores = (torch.stack(curves).sum(0) / len(self.labels)).tolist()  # the batch mean, as one climb logs it
         start = self.start.expand(len(self.labels), -1, -1, -1)
-
-        def climb(settings):
-            ascent = optimize.Ascent(self.model, self.objective, settings, self.context.generator("ascent"),
-                                     progress.update)
-            return ascent, ascent.run(start, self.sizes, keep_detail=True)
-
-        (ascent, result), self.settings = optimize.shrink_tile_on_out_of_memory(climb, self.settings, progress)
         with torch.no_grad():
-            before = ascent.score(start).tolist() if not self.settings.tile else None
-            after = ascent.score(result).tolist() if not self.settings.tile else None
+            scorer = optimize.Ascent(self.model, self.objective, self.settings, torch.Generator())
+            before = scorer.score(start).tolist() if not self.settings.tile else None
+            after = scorer.score(result).tolist() if not self.settings.tile else None
         if len(self.labels) == 1:
             yield Still(result[0])
         else:
@@ -123,7 +141,7 @@ class Scene:
         yield Record("layers", self.paths)
         yield Record("sizes", as_wh(self.sizes))
         yield Record("tile", self.settings.tile)
-        yield Record("objective", ascent.scores)
+        yield Record("objective", [round(score, 6) for score in scores])
         if before is not None:
             yield Record("activation", {label: {"before": round(b, 6), "after": round(a, 6)}
                                         for label, b, a in zip(self.labels, before, after)})
