@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from studio.optimize.param import COLOUR_CORRELATION, FFT_MAGIC, mix_colours, spectrum_scale
+from studio.optimize.param import FFT_MAGIC, colour_matrix, mix_colours, spectrum_scale
 
 # (how many copies: 1 = common to every frame, 0 = one per key; downscale factor)
 SHARED = ((1, 2), (1, 4), (1, 8), (0, 8), (1, 16), (0, 16))
@@ -79,7 +79,7 @@ class AlignedImages:
                 -1, *tensor.shape[1:])
             linear = linear + torch.nn.functional.interpolate(per_frame, size=(height, width), mode="bilinear",
                                                               align_corners=False)
-        return torch.sigmoid(mix_colours(linear, COLOUR_CORRELATION.to(linear.device)))
+        return torch.sigmoid(mix_colours(linear, colour_matrix(linear.device)))
 
     def after_step(self) -> None:
         pass

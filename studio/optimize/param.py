@@ -15,6 +15,17 @@ import torch
 COLOUR_CORRELATION = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
 COLOUR_CORRELATION = COLOUR_CORRELATION / COLOUR_CORRELATION.norm(dim=0).max()
 FFT_MAGIC = 4.0  # lucent's scaling of the inverse FFT
+_COPIES: dict = {}
+
+
+def colour_matrix(device, dtype=torch.float32, preconditioner: bool = False) -> torch.Tensor:
+    """``COLOUR_CORRELATION`` (or ``C Cᵀ``, the pixel step's preconditioner) on ``device``, copied
+    there once: a host-to-device copy every step would stall a GPU's queue."""
+    key = (str(device), dtype, preconditioner)
+    if key not in _COPIES:
+        matrix = COLOUR_CORRELATION @ COLOUR_CORRELATION.T if preconditioner else COLOUR_CORRELATION
+        _COPIES[key] = matrix.to(device, dtype)
+    return _COPIES[key]
 EDGE = 1e-4      # keeps the sigmoid's inverse finite on pure black and white
 
 
@@ -69,14 +80,11 @@ class SpectralImage:
     def parameters(self) -> list[torch.Tensor]:
         return [self.spectrum]
 
-    def _matrix(self, device) -> torch.Tensor:
-        return COLOUR_CORRELATION.to(device)
-
     def image(self) -> torch.Tensor:
         height, width = self.size
         spectrum = torch.view_as_complex(self.spectrum) * self.scale
         linear = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho") / FFT_MAGIC
-        return torch.sigmoid(mix_colours(linear, self._matrix(linear.device)))
+        return torch.sigmoid(mix_colours(linear, colour_matrix(linear.device)))
 
     def set_image(self, images: torch.Tensor) -> None:
         """The exact inverse of :meth:`image` (pixels are kept off 0 and 1 by ``EDGE``)."""
@@ -87,7 +95,7 @@ class SpectralImage:
         self.size = (height, width)
         self.scale = spectrum_scale(height, width, device=images.device)
         logits = torch.logit(images.clamp(EDGE, 1 - EDGE))
-        inverse = torch.linalg.inv(self._matrix(images.device))
+        inverse = torch.linalg.inv(colour_matrix(images.device))
         linear = mix_colours(logits, inverse) * FFT_MAGIC
         spectrum = torch.view_as_real(torch.fft.rfft2(linear, norm="ortho") / self.scale)
         if same_shape:  # in place, so an optimiser holding the tensor keeps its state

@@ -39,10 +39,9 @@ def decorrelated(gradient: torch.Tensor) -> torch.Tensor:
         >>> decorrelated(torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)).flatten().round(decimals=2)
         tensor([0.3200, 0.3500, 0.3300])
     """
-    from studio.optimize.param import COLOUR_CORRELATION, mix_colours
+    from studio.optimize.param import colour_matrix, mix_colours
 
-    matrix = COLOUR_CORRELATION.to(gradient.device, gradient.dtype)
-    return mix_colours(gradient, matrix @ matrix.T)
+    return mix_colours(gradient, colour_matrix(gradient.device, gradient.dtype, preconditioner=True))
 
 
 class StepRule:
