@@ -38,9 +38,10 @@ def run(name: str = "main", prog_name: str | None = None) -> None:
 def finish(code: int) -> None:
     """Exit once the command is done, skipping the interpreter's teardown where torch is loaded:
     unloading it and its CUDA libraries costs half a second on a CPU machine, after every file is
-    already closed. Under torchrun (and with STUDIO_FULL_EXIT set) the exit is the ordinary one, so
-    the launcher's and torch.distributed's exit handlers run."""
-    if "torch" not in sys.modules or "WORLD_SIZE" in os.environ or os.environ.get("STUDIO_FULL_EXIT"):
+    already closed. Under torchrun, a profiler or a coverage tracer (and with STUDIO_FULL_EXIT set)
+    the exit is the ordinary one, so their exit handlers run and write what they gathered."""
+    if ("torch" not in sys.modules or "WORLD_SIZE" in os.environ or os.environ.get("STUDIO_FULL_EXIT")
+            or sys.getprofile() is not None or sys.gettrace() is not None):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
