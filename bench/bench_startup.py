@@ -33,7 +33,7 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import torch
 mark("import torch")
-import studio.render, studio.cli, studio.scenes.context
+import studio.render, studio.cli, studio.scenes.context, studio.budget, studio.optimize
 from studio.preset import load_preset
 mark("import studio")
 preset = load_preset(sys.argv[1])
@@ -48,7 +48,7 @@ def timed(owner, name, what):
         finally:
             spent[what] += time.perf_counter() - begun
     setattr(owner, name, wrapper)
-import studio.budget, studio.optimize, studio.scenes.context as context
+import studio.scenes.context as context
 timed(context, "load_model", "model")
 timed(studio.budget, "check_memory", "probes")
 timed(studio.optimize, "check_smallest_size", "probes")
@@ -76,11 +76,11 @@ def phases(preset: str, out: str, env: dict) -> list[tuple[str, float]]:
     data = json.loads(found.stdout.strip().splitlines()[-1])
     marks, spent = dict(data["marks"]), data["spent"]
     rows = [("import torch", marks["import torch"] - marks["start"]),
-            ("import the rest of studio (click, ...)", marks["import studio"] - marks["import torch"]),
+            ("import the rest of studio (click, kornia, ...)", marks["import studio"] - marks["import torch"]),
             ("read and check the preset", marks["read the preset"] - marks["import studio"]),
             ("model: build it, load the weights", spent["model"]),
             ("memory and size probes (a forward per scene)", spent["probes"]),
-            ("build the rest of the scenes (inputs, kornia, ...)", spent["build"] - spent["model"] - spent["probes"]),
+            ("build the rest of the scenes (inputs, ...)", spent["build"] - spent["model"] - spent["probes"]),
             ("time estimates (a timed step per scene)", spent["estimates"])]
     rows += [(f"scene {name} (its imports, steps and files)", seconds) for name, seconds in data["scenes"].items()]
     accounted = sum(seconds for _, seconds in rows)

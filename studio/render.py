@@ -155,6 +155,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
             try:
                 for item in scene.render(progress):
                     scene_writer.add(item)
+                scene_writer.close()  # waits for the scene's files: a failed write fails the scene
             except BaseException as error:
                 scene_writer.abort()
                 writer.finish()
@@ -165,7 +166,6 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                                       "use a smaller `size`, fewer channels or a smaller batch") from error
                 raise RenderError(f"{preset.name}/{section.name} failed: "
                                   f"{type(error).__name__}: {error}") from error
-        scene_writer.close()
         result.seconds[section.name] = time.perf_counter() - started
         remember(writer.folder, section.name, fingerprints[index], scene_writer.entry,
                  [path for name, path in writer.written if name == section.name])

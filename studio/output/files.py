@@ -43,6 +43,17 @@ def cannot_write(path: Path, error: OSError) -> str:
     return f"cannot write {path}: {why}; {advice}"
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import: setting the umask to read it is process-wide, and files are written from
+# a background thread too.
+UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str | None = None):
     """Yield a new, exclusively created temporary path beside ``path``; on success rename it
@@ -61,19 +72,13 @@ def atomic_path(path: Path, suffix: str | None = None):
         yield temporary
         # mkstemp makes the file private (0600); a render is for sharing, so it gets the
         # permissions any new file would (0644 under the usual umask), as ffmpeg's and PIL's own.
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~UMASK)
         os.replace(temporary, path)
     except OSError as error:
         raise RenderError(cannot_write(path, error)) from None
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_text(path: Path, text: str) -> None:

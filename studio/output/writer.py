@@ -7,6 +7,7 @@ from pathlib import Path
 
 from studio import __version__
 from studio.frames import Frame, Record, Still
+from studio.output.background import BackgroundWrites
 from studio.output.files import PRESET_CHUNK, make_folder, write_json, write_png, write_text
 from studio.output.lock import FolderLock
 from studio.pictures.colour import to_uint8, upscale
@@ -17,7 +18,8 @@ from studio.preset import Preset, dumps
 class RenderWriter:
     """Writes one preset's render into ``root/<preset name>/``.
 
-    Nothing is created until :meth:`start`; every file goes through a temporary name.
+    Nothing is created until :meth:`start`; every file goes through a temporary name. PNGs are
+    compressed and written on a background thread; a scene's are all on disk when it closes.
     ``shared``: one of several processes writing scenes of this preset (torchrun): no folder
     lock, no log.json (the process that renders the whole preset writes it).
     """
@@ -31,6 +33,7 @@ class RenderWriter:
                           "seed": preset.preset.seed, "model": preset.model.name, "scenes": {}}
         self.written: list[tuple[str, Path]] = []
         self.lock = FolderLock(self.folder)
+        self.writes = BackgroundWrites()
 
     def start(self) -> None:
         """Create and lock the folder (a second render into it is refused), write preset.toml."""
@@ -44,9 +47,12 @@ class RenderWriter:
 
     def finish(self) -> None:
         try:
+            self.writes.wait()
             if not self.shared:
                 write_json(self.folder / "log.json", self.log)
         finally:
+            self.writes.abandon()
+            self.writes.close()
             self.lock.release()
 
 
@@ -82,8 +88,8 @@ class SceneWriter:
         folder = self.parent.folder
         path = (folder / f"{self.scene.name}.png" if item.name is None
                 else folder / self.scene.name / f"{item.name}.png")
-        write_png(path, pixels, {PRESET_CHUNK: self.parent.preset_text,
-                                 "Software": f"studio {__version__}"})
+        self.parent.writes.submit(write_png, path, pixels, {PRESET_CHUNK: self.parent.preset_text,
+                                                            "Software": f"studio {__version__}"})
         self.entry["stills"].append({"file": str(path.relative_to(folder)),
                                      "size": [pixels.shape[1], pixels.shape[0]]})
         self.parent.written.append((self.scene.name, path))
@@ -92,7 +98,8 @@ class SceneWriter:
         pixels = self._pixels(item.image)
         if self.output.frames:
             index = self.video.frames if self.video else self.entry.get("frames", 0)
-            write_png(self.parent.folder / self.scene.name / f"frame-{index:05d}.png", pixels)
+            self.parent.writes.submit(write_png, self.parent.folder / self.scene.name / f"frame-{index:05d}.png",
+                                      pixels)
             self.entry["frames"] = index + 1
         if not self.output.video:
             return
@@ -102,6 +109,7 @@ class SceneWriter:
         self.video.write(pixels)
 
     def close(self) -> None:
+        self.parent.writes.wait()
         if self.video is not None:
             self.video.close()
             path = self.video.path
@@ -111,5 +119,6 @@ class SceneWriter:
         self.entry["seconds"] = round(time.perf_counter() - self.started, 3)
 
     def abort(self) -> None:
+        self.parent.writes.abandon()
         if self.video is not None:
             self.video.abort()
