@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from studio.pictures.colour import from_pil, upscale
+from studio.pictures.colour import from_pil, to_uint8, upscale
 
 BACKGROUND = (16, 16, 20)
 LABEL_COLOUR = (225, 225, 230)
@@ -99,8 +99,7 @@ def cell_labels(image: torch.Tensor, rows: int, columns: int, labels: Sequence[s
     title_size = int(np.clip(width / 40, 12, 28))
     header = title_size + 12 if title else 0
     canvas = Image.new("RGB", (width, header + height), BACKGROUND)
-    pixels = (image.detach().float().cpu().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
-    canvas.paste(Image.fromarray(pixels), (0, header))
+    canvas.paste(Image.fromarray(to_uint8(image)), (0, header))
     draw = ImageDraw.Draw(canvas, "RGBA")
     if title:
         draw.text((6, 6), title, fill=LABEL_COLOUR, font=font(title_size))

@@ -113,8 +113,8 @@ class Scene:
     def render(self, progress):
         section = self.context.section
         results, curves = [], []
+        batch = len(self.labels) if len(self.climbs) == 1 else 1  # images per climb
         for objective in self.climbs:
-            batch = len(self.labels) if len(self.climbs) == 1 else 1
 
             def climb(settings):
                 ascent = optimize.Ascent(self.model, objective, settings, self.context.generator("ascent"),
