@@ -123,6 +123,15 @@ channels = [0, 2]
 frames_per_channel = 3
 size = [32, 32]
 steps = 3
+[[scenes]]
+kind = "zoom"
+layers = ["blocks.1", "blocks.2"]
+weights = [1, "0:(0), 5:(1)"]
+size = [48, 32]
+frames = 6
+steps = 2
+angle = "0:(1 + sin(t))"
+cadence = 2
 """
 
 

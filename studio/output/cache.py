@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from studio import __version__
@@ -47,7 +48,7 @@ def read_files(values, base: Path) -> dict[str, str]:
     found: dict[str, str] = {}
 
     def visit(value):
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             for item in value.values():
                 visit(item)
         elif isinstance(value, (list, tuple)):
@@ -77,7 +78,7 @@ def scene_fingerprint(preset, index: int, device: str, base: Path | None = None)
         "device": device,
         "output": repr(dataclasses.replace(preset.output, dir="")),
         "studio": __version__,
-        "reads": read_files([dataclasses.asdict(scene), preset.model.name, preset.model.weights], base),
+        "reads": read_files([{f.name: getattr(scene, f.name) for f in dataclasses.fields(scene)}, preset.model.name, preset.model.weights], base),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -150,6 +151,9 @@ class PartCache:
             return None
         self.reused += 1
         return payload
+
+    def has(self, key: str) -> bool:
+        return self.enabled and self._path(key).is_file()
 
     def save(self, key: str, payload: dict) -> None:
         import torch

@@ -12,6 +12,12 @@ from studio.errors import RenderError
 from studio.output.files import atomic_path
 
 
+# RGB to Y'CbCr with Rec. 709's matrix, and the stream tagged so: players (browsers included) then
+# decode the colours that were encoded (an untagged stream is guessed at, often as Rec. 601)
+BT709 = ["-vf", "scale=out_color_matrix=bt709:out_range=tv", "-colorspace", "bt709", "-color_primaries", "bt709",
+         "-color_trc", "bt709", "-color_range", "tv", "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709"]
+
+
 def even_pad(pixels: np.ndarray) -> np.ndarray:
     """Pad (H, W, 3) by one edge pixel where a side is odd: yuv420p needs even sizes."""
     height, width = pixels.shape[:2]
@@ -20,8 +26,37 @@ def even_pad(pixels: np.ndarray) -> np.ndarray:
     return np.pad(pixels, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
+class FrameChange:
+    """How much a film changes from frame to frame: the mean absolute difference of consecutive
+    frames' pixels (0..1). A smooth film's largest changes stay near its typical one; a pop is a
+    frame far above the median.
+
+    Example:
+        >>> change = FrameChange()
+        >>> for value in (0, 51, 51):
+        ...     change.add(np.full((2, 2, 3), value, dtype=np.uint8))
+        >>> change.summary()
+        {'per_frame': [0.2, 0.0], 'median': 0.1, 'p99': 0.198}
+    """
+
+    def __init__(self):
+        self.previous: np.ndarray | None = None
+        self.per_frame: list[float] = []
+
+    def add(self, pixels: np.ndarray) -> None:
+        current = pixels.astype(np.int16)
+        if self.previous is not None and self.previous.shape == current.shape:
+            self.per_frame.append(round(float(np.abs(current - self.previous).mean()) / 255, 6))
+        self.previous = current
+
+    def summary(self) -> dict:
+        values = np.asarray(self.per_frame)
+        return {"per_frame": self.per_frame, "median": round(float(np.median(values)), 6),
+                "p99": round(float(np.percentile(values, 99)), 6)}
+
+
 class VideoWriter:
-    """Write an H.264 MP4 (yuv420p, +faststart) frame by frame.
+    """Write an H.264 MP4 (yuv420p, Rec. 709 colours and tags, +faststart) frame by frame.
 
     The first frame fixes the size; later frames must match it. The file appears under its
     real name only after :meth:`close` succeeds.
@@ -44,7 +79,7 @@ class VideoWriter:
         self._encoder = imageio_ffmpeg.write_frames(
             str(temporary), (width, height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
-            output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4",
+            output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4", *BT709,
                            *(["-metadata", f"comment={self.comment}"] if self.comment else [])])
         self._encoder.send(None)
 

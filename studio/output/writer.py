@@ -11,7 +11,7 @@ from studio.output.background import BackgroundWrites
 from studio.output.files import PRESET_CHUNK, make_folder, write_json, write_png, write_text
 from studio.output.lock import FolderLock
 from studio.pictures.colour import to_uint8, upscale
-from studio.output.video import VideoWriter
+from studio.output.video import FrameChange, VideoWriter
 from studio.preset import Preset, dumps
 
 
@@ -64,6 +64,7 @@ class SceneWriter:
         self.output = parent.preset.output
         self.started = time.perf_counter()
         self.video: VideoWriter | None = None
+        self.changes = FrameChange()
         self.entry: dict = {"kind": scene.kind, "device": parent.log["device"], "stills": [],
                             "video": None}
         parent.log["scenes"][scene.name] = self.entry
@@ -96,9 +97,11 @@ class SceneWriter:
 
     def frame(self, item: Frame) -> None:
         pixels = self._pixels(item.image)
+        self.changes.add(pixels)
         if self.output.frames:
             index = self.video.frames if self.video else self.entry.get("frames", 0)
-            self.parent.writes.submit(write_png, self.parent.folder / self.scene.name / f"frame-{index:05d}.png",
+            pattern = getattr(self.scene, "FRAME_NAME", "frame-{:05d}.png")
+            self.parent.writes.submit(write_png, self.parent.folder / self.scene.name / pattern.format(index),
                                       pixels)
             self.entry["frames"] = index + 1
         if not self.output.video:
@@ -116,6 +119,8 @@ class SceneWriter:
             self.entry["video"] = {"file": path.name, "frames": self.video.frames,
                                    "size": list(self.video.size), "fps": self.output.fps}
             self.parent.written.append((self.scene.name, path))
+        if self.changes.per_frame:
+            self.entry["frame_change"] = self.changes.summary()
         self.entry["seconds"] = round(time.perf_counter() - self.started, 3)
 
     def abort(self) -> None:

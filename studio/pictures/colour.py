@@ -70,10 +70,20 @@ def stretch(images: torch.Tensor, low: float = 0.005, high: float = 0.995) -> to
         >>> stretch(torch.tensor([0.25, 0.5, 0.75]).view(1, 3, 1, 1), 0.0, 1.0).flatten().tolist()
         [0.0, 0.5, 1.0]
     """
+    return apply_levels(images, tone_bounds(images, low, high))
+
+
+def tone_bounds(images: torch.Tensor, low: float = 0.005, high: float = 0.995) -> torch.Tensor:
+    """(2, N): each image's ``low`` and ``high`` quantiles, the black and white points of
+    :func:`stretch` (a film keeps frame 0's for every frame, so its tones never flicker)."""
     flat = images.detach().flatten(1).float()
     sample = flat[:, ::max(1, flat.shape[1] // STRETCH_SAMPLES)]
-    bounds = torch.quantile(sample, torch.tensor([low, high], device=sample.device), dim=1)  # (2, N)
-    bottom, top = bounds[0].view(-1, 1, 1, 1), bounds[1].view(-1, 1, 1, 1)
+    return torch.quantile(sample, torch.tensor([low, high], device=sample.device), dim=1)
+
+
+def apply_levels(images: torch.Tensor, bounds: torch.Tensor) -> torch.Tensor:
+    """``bounds`` (2, N or 1) from :func:`tone_bounds` to black and white, linearly, clipped."""
+    bottom, top = bounds[0].view(-1, 1, 1, 1).to(images.device), bounds[1].view(-1, 1, 1, 1).to(images.device)
     width = top - bottom
     stretched = ((images - bottom) / width.clamp_min(1e-6)).clamp(0, 1)
     return torch.where(width > 1e-6, stretched, images)

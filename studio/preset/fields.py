@@ -73,7 +73,7 @@ class SceneSection:
         if values.get("size"):
             height, width = values["size"]
             changes["size"] = [max(MIN_DRAFT_SIDE, width // 4), max(MIN_DRAFT_SIDE, height // 4)]
-        if "steps" in values:
+        if isinstance(values.get("steps"), int):
             changes["steps"] = max(2, values["steps"] // 8)
         if values.get("octaves", 1) > 2:
             changes["octaves"] = 2

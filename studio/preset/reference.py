@@ -72,6 +72,23 @@ MEANINGS = {
     "period": "epochs per cycle (cyclic)", "low": "lowest multiplier (cyclic)", "high": "highest multiplier (cyclic)",
     "level": "the flood level (flooding)",
     "frames_per_channel": "frames from one visited channel to the next (tour)",
+    "zoom.frames": "frames in the film", "zoom.input": "the first frame: `noise`, `black`, `white`, `gray`, "
+    "`builtin:NAME` or a path",
+    "zoom.zoom": "scale per frame (above 1 moves in): a number or a schedule, `\"0:(1.02), 120:(1.0)\"`",
+    "zoom.angle": "degrees turned per frame (counter-clockwise): a number or a schedule",
+    "zoom.translation_x": "pixels moved per frame, at the working size: a number or a schedule",
+    "zoom.translation_y": "pixels moved per frame, at the working size: a number or a schedule",
+    "zoom.steps": "dream steps per dreamt frame (per octave): a number or a schedule",
+    "zoom.lr": "dream step size (mean pixel move per step): a number or a schedule",
+    "zoom.weights": "per layer: a number or a schedule (an array in `layers` order, or a table by name); "
+    "the dream can travel through depth",
+    "zoom.cadence": "dream every k-th frame; the frames between are the camera's move, cross-faded into the next "
+    "dreamt frame",
+    "zoom.colour_coherence": "`first`: every frame keeps frame 0's colours (Lab mean and spread); `none`",
+    "zoom.border": "what the camera sees past the frame: `reflect`, `wrap` or `zeros`",
+    "zoom.channels": "dream only these channels of each layer",
+    "zoom.size": "the film's frame `[width, height]` in pixels (tiles past a megapixel)",
+    "zoom.param": "`pixel` only: the loop feeds pictures back",
 }
 
 
@@ -139,7 +156,7 @@ def reference() -> str:
     for kind, module_path in KINDS.items():
         module = importlib.import_module(module_path)
         summary = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
-        lines += [f"### `{kind}`", "", summary, "", *table(module.Section), ""]
+        lines += [f"### `{kind}`", "", summary, "", *table(module.Section, kind), ""]
         for name, hint in typing.get_type_hints(module.Section).items():
             if dataclasses.is_dataclass(hint):
                 lines += [f"`[scenes.{name}]`:", "", *table(hint, name), ""]

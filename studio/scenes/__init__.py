@@ -37,6 +37,7 @@ KINDS = {
     "tour": "studio.scenes.tour",
     "filters": "studio.scenes.filters",
     "poster": "studio.scenes.poster",
+    "zoom": "studio.scenes.zoom",
 }
 
 

@@ -1,0 +1,90 @@
+"""Colour that holds over a film, and the numbers that say whether it did.
+
+A feedback film (each frame dreamt from the last) drifts: it brightens, darkens or loses its
+palette over a few hundred frames. :func:`match_colours` holds every frame to a reference's
+per-channel mean and spread in CIE Lab (Kornia's conversion), as Deforum's colour coherence
+does. :func:`tones` and :func:`drift` measure the result: mean luminance and colourfulness
+(Hasler and Süsstrunk's metric in CIELab), compared between the first and last tenth of the frames.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import torch
+import torch.nn.functional as F
+from kornia.color import lab_to_rgb, rgb_to_lab
+
+MEASURE_SIDE = 256  # tones are means: a copy this big measures them as well as the frame
+
+
+def lab_statistics(image: torch.Tensor) -> torch.Tensor:
+    """(2, 3): the mean and the standard deviation of L, a and b over the picture.
+
+    Args:
+        image: (1, 3, H, W) or (3, H, W) in [0, 1].
+    """
+    lab = rgb_to_lab(image.reshape(1, *image.shape[-3:]).float()).flatten(2)[0]
+    return torch.stack([lab.mean(dim=1), lab.std(dim=1)])
+
+
+def match_colours(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """The pictures with each Lab channel's mean and spread moved to ``reference``'s.
+
+    Args:
+        images: (B, 3, H, W) in [0, 1].
+        reference: (2, 3) from :func:`lab_statistics`.
+
+    Returns:
+        (B, 3, H, W) in [0, 1] (colours outside sRGB are clipped).
+
+    Example:
+        >>> grey = torch.full((1, 3, 4, 4), 0.5)
+        >>> dark = match_colours(torch.rand(1, 3, 4, 4), lab_statistics(grey))
+        >>> bool((dark - 0.5).abs().max() < 1e-3)
+        True
+    """
+    lab = rgb_to_lab(images.float())
+    mean = lab.mean(dim=(2, 3), keepdim=True)
+    spread = lab.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
+    target_mean, target_spread = (value.to(lab.device).view(1, 3, 1, 1) for value in reference)
+    return lab_to_rgb((lab - mean) / spread * target_spread + target_mean, clip=True).to(images.dtype)
+
+
+def tones(image: torch.Tensor) -> tuple[float, float]:
+    """(mean luminance L*/100, colourfulness) of one picture (3, H, W) in [0, 1], measured on a
+    copy at most ``MEASURE_SIDE`` px a side.
+
+    Colourfulness is Hasler and Süsstrunk's (2003) in its CIELab form, σ_ab + 0.94 μ_C: the
+    spread of a and b plus the mean chroma (0 for grey; 20-40 for an ordinary photo).
+
+    Example:
+        >>> luminance, colourfulness = tones(torch.full((3, 8, 8), 0.5))
+        >>> luminance, colourfulness < 0.01
+        (0.53389, True)
+    """
+    picture = image.reshape(1, *image.shape[-3:]).float()
+    side = max(picture.shape[-2:])
+    if side > MEASURE_SIDE:
+        picture = F.interpolate(picture, scale_factor=MEASURE_SIDE / side, mode="area")
+    lightness, a, b = rgb_to_lab(picture)[0].flatten(1)
+    spread = (a.var(correction=0) + b.var(correction=0)).sqrt()
+    colourfulness = spread + 0.94 * (a * a + b * b).sqrt().mean()
+    return round(float(lightness.mean()) / 100, 6), round(float(colourfulness), 6)
+
+
+def drift(measured: list[tuple[float, float]]) -> dict[str, float]:
+    """Relative change of luminance and colourfulness from the first tenth of a film's frames to
+    its last tenth (0: none; 0.05: 5 % more). ``measured``: :func:`tones` per frame.
+
+    Example:
+        >>> drift([(0.5, 0.1)] * 9 + [(0.55, 0.1)])
+        {'luminance': 0.1, 'colourfulness': 0.0}
+    """
+    count = max(1, len(measured) // 10)
+    result = {}
+    for index, name in enumerate(("luminance", "colourfulness")):
+        first = statistics.fmean(m[index] for m in measured[:count])
+        last = statistics.fmean(m[index] for m in measured[-count:])
+        result[name] = round((last - first) / first, 6) if first > 1e-9 else 0.0
+    return result

@@ -1,0 +1,322 @@
+"""`zoom`: the feedback zoom of the DeepDream notebooks and Deforum. Dream a frame, move the
+camera a little (zoom, rotate, translate, Kornia's ``warp_affine``), dream again, for hundreds
+of frames; every move and dream setting is a keyframe schedule (``"0:(1.02), 120:(1.0)"``).
+
+- ``cadence = k`` dreams every k-th frame. The frames between are the camera's own moves: the
+  last dreamt frame carried forward, cross-faded into the next dreamt frame carried back (where
+  that one sees them), so new detail fades in over k frames instead of popping.
+- ``colour_coherence = "first"`` holds every dreamt frame to frame 0's colours (per-channel mean
+  and spread in Lab), so a long film does not brighten, darken or bleach.
+- The film measures itself: the warping error between consecutive frames (the camera is known,
+  so it is exact) and the drift of luminance and colourfulness over the film.
+- Every finished frame is a part: an interrupted film resumes at its last dreamt frame and ends
+  byte-identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from studio.errors import did_you_mean
+from studio.frames import Frame, Record, Still
+from studio.lazy import lazy
+from studio.preset import keyframes
+from studio.preset.coerce import Problem
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
+                                  need_layers, side)
+from studio.preset.limits import MAX_FRAMES, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
+from studio.scenes.dream import AUTO_TILE, AUTO_TILE_PIXELS
+from studio.scenes.labels import as_wh
+from studio.scenes.optimizing import ascent_settings, units_per_step
+
+torch = lazy("torch")
+numpy = lazy("numpy")
+optimize = lazy("studio.optimize")
+motion = lazy("studio.pictures.motion")
+coherence = lazy("studio.pictures.coherence")
+colour = lazy("studio.pictures.colour")
+
+DRAFT_CADENCE = 4
+# per-frame bounds of each keyed value: (low, high); translations are bounded by the frame
+BOUNDS = {"zoom": (0.5, 2.0), "angle": (-45.0, 45.0), "steps": (0, MAX_STEPS), "lr": (0.0, 1000.0),
+          "weights": (-1000.0, 1000.0)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every keyed value at every frame (lists indexed by frame)."""
+
+    zoom: list[float]
+    angle: list[float]
+    translation_x: list[float]
+    translation_y: list[float]
+    steps: list[int]
+    lr: list[float]
+    weights: dict[str, list[float]]  # per layer name
+
+
+@dataclass(frozen=True)
+class Section(SceneSection, InputImage, Optimisation):
+    WHAT = "a `zoom` scene"
+    FRAME_NAME: ClassVar[str] = "{:06d}.png"
+    input: str = "builtin:coffee"
+    size: tuple[int, int] | None = side((720, 1280))
+    frames: int = field(default=120, **meta(min=1, max=MAX_FRAMES, limit="frames"))
+    layer: str | None = None
+    layers: tuple[str, ...] | None = None
+    channels: Channels | None = None
+    weights: tuple[keyframes.Value, ...] | dict[str, keyframes.Value] | None = None
+    steps: int | str = 4
+    lr: float | str = 0.02
+    zoom: float | str = 1.02
+    angle: float | str = 0.0
+    translation_x: float | str = 0.0
+    translation_y: float | str = 0.0
+    cadence: int = field(default=1, **meta(min=1, max=64))
+    colour_coherence: Literal["first", "none"] = "first"
+    border: Literal["reflect", "wrap", "zeros"] = "reflect"
+    octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    param: Literal["pixel"] = "pixel"
+    jitter: int = field(default=4, **meta(min=0, max=512))
+    rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    tile: int | None = field(default=None, **meta(min=64, max=MAX_SIDE))
+
+    def check(self, limits: Limits):
+        need_layers(self, allow_default=False)
+        self.check_schedules()
+        if self.channels is not None:
+            check_channels(self.channels, limits)
+        names = self.layers or (self.layer,)
+        if isinstance(self.weights, tuple) and len(self.weights) != len(names):
+            raise Problem("weights", "one weight per layer", f"{len(names)} weights", list(self.weights))
+        for name in self.weights if isinstance(self.weights, Mapping) else ():
+            if name not in names:
+                raise Problem(f"weights.{name}", "not one of this zoom's layers",
+                              "a table keyed by names in `layers`", name, did_you_mean(name, names))
+        self.plan(limits)
+
+    def plan(self, limits: Limits | None = None) -> Plan:
+        """Every schedule evaluated at every frame, each checked against its bounds (a value out
+        of bounds at any frame is a :class:`Problem` naming the key and the frame)."""
+        frames = self.frames
+        height, width = self.size or (720, 1280)
+        ceiling = MAX_STEPS * (limits.factor if limits else 1)
+
+        def keyed(key, value, low, high):
+            return keyframes.evaluate(value, frames, key, low, high)
+
+        names = self.layers or (self.layer,)
+        if self.weights is None:
+            weights = {name: 1.0 for name in names}
+        elif isinstance(self.weights, tuple):
+            weights = dict(zip(names, self.weights))
+        else:
+            weights = {name: self.weights.get(name, 1.0) for name in names}
+        keys = (f"weights.{n}" if isinstance(self.weights, Mapping) else f"weights.{i}" if self.weights else "weights"
+                for i, n in enumerate(names))
+        return Plan(
+            zoom=keyed("zoom", self.zoom, *BOUNDS["zoom"]),
+            angle=keyed("angle", self.angle, *BOUNDS["angle"]),
+            translation_x=keyed("translation_x", self.translation_x, -width / 2, width / 2),
+            translation_y=keyed("translation_y", self.translation_y, -height / 2, height / 2),
+            steps=[round(s) for s in keyed("steps", self.steps, 0, ceiling)],
+            lr=keyed("lr", self.lr, *BOUNDS["lr"]),
+            weights={name: keyed(key, weights[name], *BOUNDS["weights"]) for name, key in zip(names, keys)})
+
+    def draft_changes(self) -> dict:
+        changes = super().draft_changes()
+        ratio = changes["size"][0] / (self.size or (720, 1280))[1] if "size" in changes else 1.0
+        changes["translation_x"] = keyframes.scaled(self.translation_x, ratio)
+        changes["translation_y"] = keyframes.scaled(self.translation_y, ratio)
+        changes["cadence"] = max(self.cadence, DRAFT_CADENCE)
+        if isinstance(self.steps, int):
+            changes["steps"] = max(1, self.steps // 2)
+        return changes
+
+
+class Scene:
+    def __init__(self, context):
+        self.context = context
+        section = context.section
+        self.plan = section.plan()
+        self.model = context.model()
+        self.names, self.paths = context.layers(self.model, section.layer, section.layers)
+        self.start = context.input(section.input, section.size, self.model.input_size)
+        height, width = self.start.shape[-2:]
+        self.sizes = optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
+        shapes = optimize.check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
+                                              context.key("octaves"))
+        channels = None
+        if section.channels is not None:
+            channels = context.channels(section.channels, min(s[0] for s in shapes.values()))
+        self.terms = [optimize.objectives.layer_l2(p, channels) for p in self.paths]
+        tile = section.tile
+        if tile is None and height * width > AUTO_TILE_PIXELS:
+            tile = AUTO_TILE
+        # levels are applied to the film's frames, never fed back into the loop
+        self.settings = dataclasses.replace(ascent_settings(section, tile=tile), levels=False)
+        self.dreamed = list(range(0, section.frames, section.cadence))
+        step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
+            if tile else (height, width)
+        tiles = -(-height // tile) * -(-width // tile) if tile else 1
+        work = sum(self.plan.steps[k] for k in self.dreamed) * len(self.sizes) / units_per_step(self.sizes, tiles)
+        self.memory = context.check_memory(self.model, self.paths, 1, step_size, key="tile" if tile else "size",
+                                           what="a tile" if tile else "one dream step",
+                                           units=section.frames / max(work, 1e-9))
+        self.total = section.frames
+
+    def render(self, progress):
+        film = Film(self, progress)
+        yield from film.run()
+        section = self.context.section
+        yield Still(film.last)
+        yield Record("frames", section.frames)
+        yield Record("dreamed", len(self.dreamed))
+        yield Record("layers", self.paths)
+        yield Record("sizes", as_wh(self.sizes))
+        yield Record("tile", self.settings.tile)
+        errors = film.records["warp_error"]
+        yield Record("warp_error", {"per_frame": errors, "mean": round(sum(errors) / max(len(errors), 1), 6)})
+        yield Record("drift", coherence.drift(film.records["tones"]))
+        yield Record("objective", film.records["objective"])
+        plan = dataclasses.asdict(self.plan)
+        plan["weights"] = {name: [round(v, 6) for v in values] for name, values in plan["weights"].items()}
+        yield Record("schedule", {key: values if key == "weights" else [round(v, 6) for v in values]
+                                  for key, values in plan.items()})
+
+
+class Film:
+    """One render of a zoom scene: the feedback loop, its frames and what it measures."""
+
+    def __init__(self, scene: Scene, progress):
+        self.scene, self.progress = scene, progress
+        self.section = scene.context.section
+        self.parts = scene.context.parts
+        self.height, self.width = scene.start.shape[-2:]
+        plan = scene.plan
+        self.moves = [motion.move_matrix(motion.Move(plan.zoom[k], plan.angle[k], plan.translation_x[k],
+                                                     plan.translation_y[k]), self.height, self.width)
+                      for k in range(self.section.frames)]  # moves[k]: frame k - 1 to frame k
+        self.generator = scene.context.generator("zoom")
+        self.records: dict[str, list] = {"warp_error": [], "tones": [], "objective": []}
+        self.reference = self.levels = self.previous = self.last = None
+
+    def run(self):
+        section, dreamed = self.section, self.scene.dreamed
+        resumed = self._resume()
+        if resumed is None:
+            state, done = self._dream(self.scene.start, 0), 0
+            if section.colour_coherence == "first":
+                self.reference = coherence.lab_statistics(state)
+            if section.levels == "stretch":
+                self.levels = colour.tone_bounds(state)
+            yield self._emit(0, state)
+            self._checkpoint(0, state)
+        else:
+            state, done = resumed
+            for index in range(done + 1):
+                yield self._replay(index)
+        for target in [d for d in dreamed if d > done] + ([section.frames] if dreamed[-1] < section.frames - 1
+                                                           else []):
+            if target == section.frames:  # the tail after the last dreamt frame: the camera alone
+                for index in range(done + 1, section.frames):
+                    yield self._emit(index, self._held(self._carry(state, done, index)))
+                break
+            following = self._held(self._dream(self._carry(state, done, target), target))
+            for index in range(done + 1, target):
+                yield self._emit(index, self._held(self._between(state, done, following, target, index)))
+            yield self._emit(target, following)
+            self._checkpoint(target, following)
+            state, done = following, target
+
+    def _held(self, image):
+        """The picture held to frame 0's colours (every frame: resampling and cross-fades alone
+        would wash fine colour out), or as it is without colour coherence."""
+        return image if self.reference is None else coherence.match_colours(image, self.reference)
+
+    def _carry(self, state, done: int, index: int):
+        """Frame ``done`` carried forward by the camera to frame ``index``."""
+        return motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border)
+
+    def _between(self, state, done: int, following, target: int, index: int):
+        """An in-between frame: the last dreamt frame carried forward, cross-faded into the next
+        carried back where the next one sees it (elsewhere the forward one alone)."""
+        back = torch.linalg.inv(motion.compose(self.moves[index + 1:target + 1]))
+        share = (index - done) / (target - done)
+        weight = share * motion.inside(back, self.height, self.width, state.device).to(state.dtype)
+        return self._carry(state, done, index) * (1 - weight) + motion.warp(following, back, "zeros") * weight
+
+    def _dream(self, image, index: int):
+        plan, scene = self.scene.plan, self.scene
+        active = [(term, plan.weights[name][index]) for term, name in zip(scene.terms, scene.names)
+                  if plan.weights[name][index] != 0]
+        if plan.steps[index] == 0 or not active:
+            return image
+        objective = optimize.objectives.weighted([t for t, _ in active], [w for _, w in active])
+        if self.section.negative:
+            objective = -objective
+        settings = dataclasses.replace(scene.settings, steps=plan.steps[index],
+                                       lr=optimize.Ramp(plan.lr[index], plan.lr[index]))
+        ascent = optimize.Ascent(scene.model, objective, settings, self.generator)
+        result = ascent.run(image, scene.sizes, keep_detail=True)
+        if ascent.scores:
+            self.records["objective"].append(ascent.scores[-1])
+        return result
+
+    def _emit(self, index: int, image) -> Frame:
+        """Frame ``index``: levels, measures, a part for a resume."""
+        shown = colour.apply_levels(image, self.levels) if self.levels is not None else image
+        pixels = colour.to_uint8(shown[0])
+        seen = torch.from_numpy(pixels).permute(2, 0, 1).float().div(255)  # what the viewer sees
+        self._measure(index, seen)
+        if self.parts is not None:
+            buffer = io.BytesIO()
+            from PIL import Image
+
+            Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
+            self.parts.save(f"frame-{index}", {"png": torch.frombuffer(bytearray(buffer.getvalue()),
+                                                                       dtype=torch.uint8)})
+        return Frame(seen)
+
+    def _measure(self, index: int, seen) -> None:
+        if index:
+            self.records["warp_error"].append(round(motion.warp_error(self.previous, seen, self.moves[index]), 6))
+        self.records["tones"].append(coherence.tones(seen))
+        self.previous = self.last = seen
+        self.progress.update(1)
+
+    def _replay(self, index: int) -> Frame:
+        from PIL import Image
+
+        payload = self.parts.load(f"frame-{index}")
+        with Image.open(io.BytesIO(payload["png"].numpy().tobytes())) as picture:
+            seen = torch.from_numpy(numpy.asarray(picture.convert("RGB")).copy())
+        seen = seen.permute(2, 0, 1).float().div(255)
+        self.previous = self.last = seen
+        self.progress.update(1)
+        return Frame(seen)
+
+    def _checkpoint(self, index: int, state) -> None:
+        if self.parts is None:
+            return
+        self.parts.save("film", {"done": index, "state": state.detach().cpu(),
+                                 "generator": self.generator.get_state(), "reference": self.reference,
+                                 "levels": self.levels, "records": self.records})
+
+    def _resume(self):
+        """(state, last dreamt frame) from an interrupted render's parts, or None."""
+        if self.parts is None:
+            return None
+        saved = self.parts.load("film")
+        if saved is None or not all(self.parts.has(f"frame-{i}") for i in range(saved["done"] + 1)):
+            return None
+        self.generator.set_state(saved["generator"])
+        self.reference, self.levels = saved["reference"], saved["levels"]
+        self.records = saved["records"]
+        self.records["tones"] = [tuple(t) for t in self.records["tones"]]
+        return saved["state"].to(self.scene.start.device), saved["done"]
