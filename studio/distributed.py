@@ -161,11 +161,11 @@ def climb_share(preset, out: Path | None, resume: bool, memory_limit_gb: float |
     """Phase 1 for one preset: this process's share of its climbs, and the whole scenes it owns."""
     from studio.output.cache import PartCache, cached_entry, scene_fingerprint
     from studio.progress import progress_bar
-    from studio.render import prepare, render_preset, resolve_device
+    from studio.render import prepare, preset_base, render_preset, resolve_device
 
     folder = (Path(out) if out is not None else Path(preset.output.dir)) / preset.name
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))
-    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    base = preset_base(preset)
     fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
     if not resume and team.rank == 0:
         for index, section in enumerate(preset.scenes):

@@ -17,8 +17,17 @@ FINGERPRINT = ".studio-fingerprint"
 
 
 def fingerprint(preset: Preset) -> str:
-    """What a render depends on: the resolved preset and the renderer's version."""
-    return hashlib.sha256(f"{__version__}\n{dumps(preset)}".encode()).hexdigest()
+    """What a render depends on, judged as ``render`` judges a scene unchanged: every scene's
+    fingerprint (its keys, model and weights, seed, device, output settings, studio's version
+    and the contents of every file it reads), so a gallery preset whose input image changed
+    renders again."""
+    from studio.output.cache import scene_fingerprint
+    from studio.render import preset_base, resolve_device
+
+    device = str(resolve_device(preset.preset.device, preset.origin("preset.device")))
+    base = preset_base(preset)
+    scenes = [scene_fingerprint(preset, index, device, base) for index in range(len(preset.scenes))]
+    return hashlib.sha256("\n".join([__version__, dumps(preset), *scenes]).encode()).hexdigest()
 
 
 def is_fresh(preset: Preset, out: Path) -> bool:

@@ -17,6 +17,7 @@ PREVIEW_SIDE = 1600          # stills larger than this (or than PREVIEW_BYTES) g
 PREVIEW_BYTES = 1_500_000
 PREVIEWS = "previews"        # <preset>/previews/<still path>.jpg
 WIDE = 2.2                   # width/height past which a picture takes a whole row
+FILM_WIDTH = 960             # videos this wide or wider are films: a whole row
 
 
 @dataclass
@@ -98,9 +99,13 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
         link = (f' · <a class="zoom" href="{base}/{html.escape(full_size(folder, main[0]["file"], web))}">last frame</a>'
                 if main else "")
         width, height = video["size"]
-        return (f'<figure class="video"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
-                f'playsinline controls preload="metadata" width="{width}" height="{height}"></video>'
-                f'<figcaption>{caption} · {video["frames"]} frames, {width}x{height}{link}</figcaption></figure>')
+        film = " film" if width >= FILM_WIDTH else ""  # a film gets a row of its own, at its size or more
+        seconds = video["frames"] / max(video.get("fps") or 1, 1)
+        # no controls over the picture until the pointer is on it (the page's script adds them)
+        return (f'<figure class="video{film}"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
+                f'playsinline preload="metadata" width="{width}" height="{height}"></video>'
+                f'<figcaption>{caption} · {video["frames"]} frames, {width}x{height}, {seconds:.1f} s'
+                f'{link}</figcaption></figure>')
     if not main:
         return ""
     still = main[0]
@@ -114,13 +119,28 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
             f'<figcaption>{caption} · {width}x{height}</figcaption></figure>')
 
 
+def is_featured(log: dict) -> bool:
+    """A preset whose render holds a film or a high-resolution still: it opens the page and takes
+    a whole row."""
+    for scene in log["scenes"].values():
+        if (scene.get("video") or {}).get("size", [0])[0] >= FILM_WIDTH:
+            return True
+        if any(max(still["size"]) > PREVIEW_SIDE for still in scene.get("stills", [])):
+            return True
+    return False
+
+
 def section(index: int, listed: Listed, out: Path, web: bool = False) -> str:
     preset = listed.preset
     folder = out / preset.name
     log = json.loads((folder / "log.json").read_text())
     seconds = sum(s.get("seconds", 0) for s in log["scenes"].values())
-    media = "".join(figure(preset, folder, name, scene, web) for name, scene in log["scenes"].items())
-    return (f'<section id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
+    figures = [figure(preset, folder, name, scene, web) for name, scene in log["scenes"].items()]
+    media = "".join(figures)
+    # a card of its own column, or a whole row for films, big stills and many pictures
+    full = " full" if is_featured(log) or len([f for f in figures if f]) > 2 or \
+        any(f'class="still wide' in f or 'class="still big' in f for f in figures) else ""
+    return (f'<section class="card{full}" id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
             f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
             f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
             f'<div class="about">{description_html(preset.preset.description)}</div>'
@@ -135,8 +155,12 @@ body{background:#101014;color:#e0e0e6;font:15px/1.5 system-ui,sans-serif;margin:
 a{color:#9cc4ff}h1{font-weight:600;margin:0 0 4px}section{border-top:1px solid #303038;padding:22px 0}
 h2{margin:0 0 4px}p.meta{color:#9090a0;font-size:13px;margin:0 0 8px}.about{max-width:80ch}
 nav ol{columns:3 260px;padding-left:1.4em;font-size:14px}nav li{break-inside:avoid}
-.media{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px;margin-top:12px}
-figure{margin:0;min-width:0}figure.wide,figure.big{grid-column:1/-1}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 28px;grid-auto-flow:dense}
+.card{min-width:0}.card.full{grid-column:1/-1}
+.media{display:grid;grid-template-columns:1fr;gap:16px;margin-top:12px}
+.full .media{grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
+figure{margin:0;min-width:0}.full figure.wide,.full figure.big,.full figure.film{grid-column:1/-1}
+figure.film video{max-height:85vh;width:auto;max-width:100%;margin:0 auto}
 .big .frame{background:none}.big .frame img{max-height:85vh;object-fit:contain}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
 .frame{display:block;position:relative;overflow:hidden;border-radius:4px;background:#000}
 .frame img{display:block;width:100%;height:auto}
@@ -148,6 +172,7 @@ button{background:#303040;color:#e0e0e6;border:1px solid #505060;border-radius:4
 dialog{padding:0;border:0;background:#000;max-width:100vw;max-height:100vh;width:100vw;height:100vh;overflow:auto}
 dialog img{display:block;margin:auto;max-width:none}dialog::backdrop{background:#000d}
 dialog p{position:sticky;top:0;margin:0;padding:6px 12px;background:#101014e0;font-size:13px}
+.skipped{border-top:1px solid #303038;padding:22px 0}.skipped summary{font-size:1.3em;font-weight:600;cursor:pointer}
 .skipped li{margin:4px 0}
 @media (max-width:600px){body{padding:12px}.media{grid-template-columns:1fr}}
 """
@@ -156,6 +181,12 @@ SCRIPT = """
 function copyPreset(id){const text=document.getElementById(id).textContent;
  if(navigator.clipboard){navigator.clipboard.writeText(text)}else{const t=document.createElement('textarea');
  t.value=text;document.body.appendChild(t);t.select();document.execCommand('copy');t.remove()}}
+document.addEventListener('DOMContentLoaded',()=>{const seen=new IntersectionObserver(entries=>entries.forEach(e=>{
+ if(e.isIntersecting){e.target.play().catch(()=>{})}else{e.target.pause()}}),{threshold:0.25});
+ document.querySelectorAll('video').forEach(v=>{seen.observe(v);
+  v.addEventListener('mouseenter',()=>{v.controls=true});v.addEventListener('mouseleave',()=>{v.controls=false});
+  v.addEventListener('touchstart',()=>{v.controls=true},{passive:true})})});
+addEventListener('hashchange',()=>{if(location.hash==='#not-rendered'){document.getElementById('not-rendered').open=true}});
 document.addEventListener('click',e=>{const a=e.target.closest('a.zoom');const box=document.getElementById('lightbox');
  if(a&&box.showModal){e.preventDefault();box.querySelector('img').src=a.href;box.querySelector('a').href=a.href;
  box.showModal();box.scrollTo(0,0)}else if(e.target.closest('dialog')&&!e.target.closest('dialog a')){box.close()}});
@@ -166,6 +197,9 @@ def page(listed: list[Listed], out: Path, web: bool = False) -> str:
     """The whole page: contents, one section per rendered preset, then what was not rendered.
     ``web``: big stills open as full-resolution JPEGs (see :func:`full_size`)."""
     rendered = [item for item in listed if item.rendered]
+    featured = {item.preset.name for item in rendered
+                if is_featured(json.loads((out / item.preset.name / "log.json").read_text()))}
+    rendered.sort(key=lambda item: item.preset.name not in featured)  # films and big stills first
     missing = [item for item in listed if not item.rendered]
     contents = "".join(f'<li><a href="#{html.escape(i.preset.name)}">{html.escape(i.preset.preset.title or i.preset.name)}'
                        f'</a></li>' for i in rendered)
@@ -176,12 +210,13 @@ def page(listed: list[Listed], out: Path, web: bool = False) -> str:
         rows = "".join(f'<li><strong>{html.escape(i.preset.preset.title or i.preset.name)}</strong> '
                        f'({html.escape(i.preset.name)}, {html.escape(model_label(i.preset))}): '
                        f'{html.escape(i.reason)}</li>' for i in missing)
-        body += (f'<section id="not-rendered" class="skipped"><h2>Not rendered on this machine</h2>'
-                 f'<p class="meta">Their presets ship; render them where the weights are.</p><ul>{rows}</ul></section>')
+        body += (f'<details id="not-rendered" class="skipped card full"><summary>Not rendered on this machine '
+                 f'({len(missing)})</summary><p class="meta">Their presets ship; render them where the weights '
+                 f'are.</p><ul>{rows}</ul></details>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>studio gallery</title>'
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style>'
             f'<script>{SCRIPT}</script></head><body><h1>studio gallery</h1>'
             f'<p class="meta">{len(rendered)} presets rendered · {len(missing)} not rendered here · studio '
-            f'{__version__} · click any picture for full size</p><nav><ol>{contents}</ol></nav>{body}'
+            f'{__version__} · click any picture for full size</p><nav><ol>{contents}</ol></nav><main>{body}</main>'
             f'<dialog id="lightbox"><p><a href="#">open the file</a> · click anywhere to close</p><img alt="">'
             f'</dialog></body></html>\n')

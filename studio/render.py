@@ -56,11 +56,16 @@ class RenderResult:
     resumed: dict[str, int] = field(default_factory=dict)  # scene -> parts reused
 
 
+def preset_base(preset: Preset) -> Path:
+    """The folder a preset's relative paths are read from: its file's, else the working folder."""
+    return Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+
+
 def prepare(preset: Preset, device: torch.device, parts: list[PartCache | None],
             skip: set[int] = frozenset(), memory_limit: int | None = None):
     """Every scene's renderer, built (and so checked) before any file is written, each with the
     store of its finished parts; None for the scenes in ``skip`` (resumed from an earlier render)."""
-    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    base = preset_base(preset)
     scenes = []
     for index, scene in enumerate(preset.scenes):
         if index in skip:
@@ -89,7 +94,8 @@ def check_preset(preset: Preset, memory_limit_gb: float | None = None) -> list:
 def estimate(scene) -> str:
     """What a built scene will cost, in words: its work, memory per step and time (from a timed
     probe of one step where the scene states its step workload)."""
-    words = f"{scene.total} unit{'' if scene.total == 1 else 's'} of work"
+    unit = getattr(scene, "unit", "unit")  # what progress counts: steps, epochs, frames ...
+    words = f"{scene.total} {unit}{'' if scene.total == 1 else 's'} of work"
     workload = getattr(scene.context, "workload", None)
     if getattr(scene, "memory", None):
         words += f", about {scene.memory / GIB:.2f} GiB per step"
@@ -117,7 +123,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
     writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device),
                           shared=only is not None)
-    base = Path(preset.source).parent if preset.source and Path(preset.source).exists() else Path.cwd()
+    base = preset_base(preset)
     fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
     reused = {}
     if only is not None:  # the scenes another process renders are none of this one's business

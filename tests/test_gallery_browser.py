@@ -30,6 +30,24 @@ epochs = 12
 snapshot_every = 2
 """
 
+FILM = """
+[preset]
+name = "zz-film"
+title = "A film"
+seed = 2
+[model]
+name = "efficientnet_lite0"
+[output]
+fps = 6
+[[scenes]]
+kind = "zoom"
+input = "builtin:coffee"
+layers = ["blocks.1"]
+size = [960, 540]
+frames = 3
+steps = 0
+"""
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 
@@ -78,6 +96,7 @@ def test_gallery_page_in_the_browser_at_desktop_and_phone_widths(cli, write, tmp
     write("p/moving.toml", TRAIN)
     write("p/tall.toml", TALL)
     write("p/needs-vgg.toml", NEEDS_WEIGHTS)
+    write("p/zz-film.toml", FILM)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
     monkeypatch.setenv("STUDIO_OFFLINE", "1")
     assert cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g", "-q").exit_code == 0
@@ -90,12 +109,25 @@ def test_gallery_page_in_the_browser_at_desktop_and_phone_widths(cli, write, tmp
             "Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 1)", timeout=30000)
         videos = page.evaluate("Array.from(document.querySelectorAll('video'))"
                                ".map(v => [v.duration, v.poster, v.getBoundingClientRect().width])")
-        assert len(videos) == 1 and videos[0][0] > 0 and videos[0][1].endswith(".png") and videos[0][2] >= 240
-        page.evaluate("document.querySelector('video').play()")
-        page.wait_for_function("document.querySelector('video').currentTime > 0", timeout=30000)
-        text = page.evaluate("document.body.innerText")
+        assert len(videos) == 2 and all(v[0] > 0 and v[1].endswith(".png") and v[2] >= 240 for v in videos)
+        # the film opens the page, a whole row at 960 px or more; the other cards share rows
+        assert page.evaluate("document.querySelector('main section').id") == "zz-film"
+        assert page.evaluate("document.querySelector('#zz-film video').getBoundingClientRect().width") >= 960
+        cards = page.evaluate("Array.from(document.querySelectorAll('main section:not(.full)'))"
+                              ".map(s => [Math.round(s.getBoundingClientRect().top), s.getBoundingClientRect().width])")
+        assert all(width >= 320 for _, width in cards) and len({top for top, _ in cards}) < len(cards), cards
+        # a video's controls do not cover its picture until the pointer is on it
+        assert page.evaluate("Array.from(document.querySelectorAll('video')).every(v => !v.controls)")
+        page.hover("#moving video")
+        assert page.evaluate("document.querySelector('#moving video').controls")
+        page.evaluate("document.querySelector('#moving video').play()")
+        page.wait_for_function("document.querySelector('#moving video').currentTime > 0", timeout=30000)
+        # what could not render is folded at the end
+        assert page.evaluate("document.querySelector('main').lastElementChild.id") == "not-rendered"
+        assert not page.evaluate("document.getElementById('not-rendered').open")
+        text = page.evaluate("document.getElementById('not-rendered').textContent")
         assert "Not rendered on this machine" in text and "needs the vgg16 weights" in text
-        assert page.evaluate("document.querySelectorAll('nav a').length") == 4  # three presets, and the missing
+        assert page.evaluate("document.querySelectorAll('nav a').length") == 5  # four presets, and the missing
         sections = page.evaluate("Array.from(document.querySelectorAll('section p.meta'))"
                                  ".map(p => p.textContent)")
         assert any("moving · small_cnn" in meta for meta in sections)  # the net it trains, not [model]

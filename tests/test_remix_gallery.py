@@ -78,6 +78,20 @@ def test_gallery_renders_writes_a_page_and_skips_fresh_presets(cli, write, tmp_p
     assert "rendered" in third.output
 
 
+def test_gallery_renders_again_when_an_input_file_changes(cli, write, tmp_path):
+    """Fresh means what `render` means by unchanged: the contents of the files a scene reads too."""
+    from PIL import Image
+
+    (tmp_path / "p").mkdir()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(tmp_path / "p" / "photo.png")
+    write("p/tiny.toml", TINY_FEATURE_MAPS.replace('input = "builtin:chelsea"', 'input = "photo.png"'))
+    assert "rendered" in cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g").output
+    assert "fresh" in cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g").output
+    Image.new("RGB", (40, 30), (40, 40, 200)).save(tmp_path / "p" / "photo.png")  # same name, new picture
+    again = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert "rendered" in again.output and "fresh" not in again.output
+
+
 COMMENTED = """# A base that explains itself.
 
 [preset]

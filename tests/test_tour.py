@@ -52,7 +52,7 @@ def test_a_tour_changes_little_between_frames_and_its_keys_are_their_channels(cl
     assert [f.name for f in sorted((tmp_path / "tour/tour").iterdir())] == [
         "blocks.3-00-0003.png", "blocks.3-01-0017.png", "blocks.3-02-0042.png"]
     # consecutive frames differ far less than jumping from one key picture to the next
-    assert log["frame_change"]["mean"] < 0.35 * min(log["key_change"])
+    assert log["picture_change"]["mean"] < 0.35 * min(log["key_change"])
     assert log["objective"][-1] > log["objective"][0]
     # each key frame is its channel's picture: it excites the channel nearly as much as the
     # channel's own maximisation with the same steps

@@ -175,9 +175,11 @@ def test_dreams_every_adds_activation_maximisation_to_every_frame(cli, write, tm
                 "--out", tmp_path / "plain", "-q")
     dreamy = cli("render", write("d.toml", text), "--out", tmp_path / "dreamy", "-q")
     assert plain.exit_code == 0 and dreamy.exit_code == 0, dreamy.output
-    a = json.loads((tmp_path / "plain/t/log.json").read_text())["scenes"]["train"]["video"]
-    b = json.loads((tmp_path / "dreamy/t/log.json").read_text())["scenes"]["train"]["video"]
-    assert a["frames"] == b["frames"] == 6 and b["size"][1] > a["size"][1]
+    a = json.loads((tmp_path / "plain/t/log.json").read_text())["scenes"]["train"]
+    b = json.loads((tmp_path / "dreamy/t/log.json").read_text())["scenes"]["train"]
+    assert a["video"]["frames"] == b["video"]["frames"] == 6
+    assert a["video"]["size"] == b["video"]["size"] == [1280, 720]  # the same landscape frame, one more row in it
+    assert "dreams" not in a and [d["epoch"] for d in b["dreams"]] == [0, 10, 20, 25]
 
 
 def chart(history, epoch=None, chance=0.5):
@@ -210,6 +212,6 @@ def test_the_chart_legend_names_every_curve_and_symlog_ticks_do_not_crowd():
     assert axes.get_yscale() == "symlog"
     ticks = [t for t in axes.get_yticks() if axes.get_ylim()[0] <= t <= axes.get_ylim()[1]]
     assert 2 <= len(ticks) <= 6
-    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert labels == ["loss", "objective (scheduled)", "training accuracy (labels as given)",
                       "clean accuracy (true labels)", "held-out accuracy"]

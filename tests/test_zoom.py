@@ -106,7 +106,7 @@ def test_the_warp_is_kornias_own():
     kornia = get_rotation_matrix2d(torch.tensor([[31.5, 19.5]]), torch.tensor([3.0]), torch.tensor([[1.07, 1.07]]))
     kornia[:, :, 2] += torch.tensor([2.5, -1.0])
     for border, mode in (("reflect", "reflection"), ("zeros", "zeros")):
-        expected = warp_affine(images, kornia.expand(2, -1, -1), (40, 64), padding_mode=mode)
+        expected = warp_affine(images, kornia.expand(2, -1, -1), (40, 64), mode="bicubic", padding_mode=mode)
         assert torch.allclose(warp(images, matrix, border), expected, atol=1e-5)
     shifted = warp(images, move_matrix(Move(dx=5, dy=-3), 40, 64), "wrap")
     assert torch.allclose(shifted, torch.roll(images, (-3, 5), dims=(2, 3)), atol=1e-5)
@@ -121,7 +121,7 @@ def test_the_zoom_really_zooms(cli, write, tmp_path):
     def centre_scaled(image, factor):  # the middle of the picture enlarged by `factor`, by PIL
         crop_h, crop_w = height / factor, width / factor
         box = ((width - crop_w) / 2, (height - crop_h) / 2, (width + crop_w) / 2, (height + crop_h) / 2)
-        picture = Image.fromarray(image.astype(np.uint8)).resize((width, height), Image.BILINEAR, box=box)
+        picture = Image.fromarray(image.astype(np.uint8)).resize((width, height), Image.BICUBIC, box=box)
         return np.asarray(picture, dtype=float)[8:-8, 8:-8]
 
     inner = second[8:-8, 8:-8]
@@ -162,6 +162,20 @@ def test_the_films_schedules_are_logged_per_frame(cli, write, tmp_path):
     assert schedule["weights"]["blocks.2"][0] == 0.0 and schedule["weights"]["blocks.2"][-1] == 1.0
     assert schedule["zoom"] == [1.05] * 8
     assert len(log["warp_error"]["per_frame"]) == 7 and len(log["frame_change"]["per_frame"]) == 7
+
+
+def test_a_cadence_film_does_not_shimmer(cli, write, tmp_path):
+    """The frames between dreamt ones are resampled and cross-faded; they keep the dreamt
+    frames' fine detail, so sharpness does not pulse at the cadence."""
+    from studio.pictures.coherence import detail
+
+    folder, log = render(cli, film(write, 'cadence = 3\nframes = 10\nlayers = ["blocks.2"]\nlr = 0.03\n'),
+                         tmp_path, "--set", "output.frames=true")
+    sharpness = [float(detail(torch.from_numpy(np.asarray(Image.open(folder / "zoom" / f"{i:06d}.png")).copy())
+                              .permute(2, 0, 1).float().div(255)[None])) for i in range(10)]
+    steps = [later / earlier for earlier, later in zip(sharpness, sharpness[1:])]
+    assert max(steps) < 1.1 and min(steps) > 0.9, [round(s, 3) for s in sharpness]
+    assert log["frame_change"]["p99"] <= 3 * log["frame_change"]["median"]
 
 
 # --- colour ------------------------------------------------------------------------------------
@@ -248,3 +262,8 @@ def test_the_film_is_h264_yuv420p_rec709_faststart_with_its_preset(cli, write, t
     assert data.index(b"moov") < data.index(b"mdat")  # +faststart: a browser plays it while loading
     assert 'kind = "zoom"' in read_video_preset(folder / "zoom.mp4")
     assert log["video"] == {"file": "zoom.mp4", "frames": 8, "size": [96, 64], "fps": 8}
+
+
+def test_validate_states_the_film_in_frames(cli, write):
+    result = cli("validate", film(write))
+    assert result.exit_code == 0 and "zoom: 8 frames of work" in result.output and "GiB per step" in result.output

@@ -89,16 +89,19 @@ def decade_ticks(low: float, high: float, threshold: float, most: int = 6) -> li
     return [0.0]
 
 
-def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float | None = None) -> torch.Tensor:
+def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float | None = None,
+               titled: bool = True) -> torch.Tensor:
     """Loss (and the scheduled objective) and the accuracies over all epochs, ``epoch`` marked,
     with a legend, as a (3, H, W) picture: see :func:`loss_figure`."""
-    return figure_image(loss_figure(history, epoch, width, height, chance))
+    return figure_image(loss_figure(history, epoch, width, height, chance, titled))
 
 
-def loss_figure(history, epoch: int, width: int, height: int = 250, chance: float | None = None):
+def loss_figure(history, epoch: int, width: int, height: int = 250, chance: float | None = None,
+                titled: bool = True):
     """The matplotlib figure of :func:`loss_chart`. A loss that explodes is drawn on a symlog
     axis with one tick a decade (six at most); a run whose held-out (or clean) accuracy sits at
-    ``chance`` says so in its title, in red."""
+    ``chance`` says so in its title, in red. ``titled = False``: no title (a video frame says it
+    in a caption line that always fits)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, MaxNLocator
 
@@ -144,12 +147,15 @@ def loss_figure(history, epoch: int, width: int, height: int = 250, chance: floa
             title += "   - at chance: the network has collapsed"
     if epoch == 0:
         title = "epoch 0: untrained"
-    axes.set_title(title, color="#ff8080" if "collapsed" in title else "#e0e0e6", fontsize=9)
+    if titled:
+        axes.set_title(title, color="#ff8080" if "collapsed" in title else "#e0e0e6", fontsize=9)
     axes.tick_params(colors="#a0a0a8", labelsize=7)
     for spine in list(axes.spines.values()) + list(accuracy.spines.values()):
         spine.set_color("#505058")
     # beneath the plot, so it never hides a curve
-    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                fontsize=6.5, ncol=len(lines), facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
-    figure.subplots_adjust(left=0.08, right=0.93, top=0.88, bottom=0.3)
+    figure.legend(lines, [line.get_label() for line in lines], loc="lower center", bbox_to_anchor=(0.5, 0.0),
+                  fontsize=6.5, ncol=len(lines), facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
+    # margins in pixels (ticks and legend keep their size whatever the chart's size)
+    figure.subplots_adjust(left=min(0.3, 52 / width), right=1 - min(0.3, 40 / width),
+                           top=1 - min(0.3, (28 if titled else 10) / height), bottom=min(0.45, 62 / height))
     return figure

@@ -50,9 +50,12 @@ def compose(matrices: list[torch.Tensor]) -> torch.Tensor:
 
 
 def warp(images: torch.Tensor, matrix: torch.Tensor, border: str = "reflect") -> torch.Tensor:
-    """Move the camera: ``images`` seen after ``matrix`` (3, 3), through Kornia's ``warp_affine``
-    (bilinear). Where the new view looks past the frame, ``border`` says what is there: the frame
-    mirrored (``reflect``), continued from its opposite side (``wrap``), or black (``zeros``).
+    """Move the camera: ``images`` seen after ``matrix`` (3, 3), through Kornia's ``warp_affine``,
+    bicubic (a bilinear resample at fractional positions is a low-pass filter: it takes a third of
+    a dream's fine detail each time, and a film shimmers as frames alternate between resampled and
+    freshly dreamt). Where the new view looks past the frame, ``border`` says what is there: the
+    frame mirrored (``reflect``), continued from its opposite side (``wrap``), or black
+    (``zeros``). Values may overshoot [0, 1] slightly, as bicubic resampling does.
 
     Args:
         images: (B, C, H, W).
@@ -77,7 +80,7 @@ def warp(images: torch.Tensor, matrix: torch.Tensor, border: str = "reflect") ->
         mode = "reflection"  # past the extension (a move of more than a frame): mirrored
     else:
         mode = BORDERS[border]
-    return warp_affine(images, affine.to(images.device, images.dtype), (height, width), mode="bilinear",
+    return warp_affine(images, affine.to(images.device, images.dtype), (height, width), mode="bicubic",
                        padding_mode=mode, align_corners=True)
 
 
@@ -88,12 +91,12 @@ def _reach(matrix: torch.Tensor, height: int, width: int) -> int:
     sources = corners @ torch.linalg.inv(matrix).T
     beyond = max(float(-sources[:, 0].min()), float(sources[:, 0].max()) - (width - 1),
                  float(-sources[:, 1].min()), float(sources[:, 1].max()) - (height - 1), 0.0)
-    return min(int(beyond) + 2, height - 1, width - 1) if beyond > 0 else 0
+    return min(int(beyond) + 3, height - 1, width - 1) if beyond > 0 else 0  # + bicubic's reach
 
 
 def inside(matrix: torch.Tensor, height: int, width: int, device=None) -> torch.Tensor:
-    """(1, 1, H, W) booleans: the pixels of the moved view whose source lies inside the frame
-    (where bilinear sampling reads only the frame's own pixels).
+    """(1, 1, H, W) booleans: the pixels of the moved view whose source lies inside the frame,
+    far enough from its edge that bicubic sampling reads only the frame's own pixels.
 
     Example:
         >>> inside(move_matrix(Move(zoom=0.5), 4, 4), 4, 4).flatten().tolist()[:4]
@@ -110,9 +113,9 @@ def _inside(key: tuple[float, ...], height: int, width: int, device: str) -> tor
     y = torch.arange(height, dtype=torch.float64, device=device).view(-1, 1)
     x = torch.arange(width, dtype=torch.float64, device=device).view(1, -1)
     source_x, source_y = a * x + b * y + c, d * x + e * y + f
-    slack = 1e-6  # the frame's own edge pixels, despite rounding
-    found = (source_x >= -slack) & (source_x <= width - 1 + slack) & (source_y >= -slack) & \
-        (source_y <= height - 1 + slack)
+    reach = 1 - 1e-6  # bicubic reads a pixel either side (at exact pixel positions it reads just one)
+    found = (source_x >= reach) & (source_x <= width - 1 - reach) & (source_y >= reach) & \
+        (source_y <= height - 1 - reach)
     return found.view(1, 1, height, width)
 
 

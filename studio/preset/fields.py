@@ -39,6 +39,20 @@ def side(default: tuple[int, int] | None = None):
                                           expect=f"[width, height] between 8 and {MAX_SIDE} px"))
 
 
+def video_size(default: tuple[int, int] = (720, 1280)):
+    """A ``video_size`` field: the MP4's frame, ``[width, height]`` in TOML, landscape 16:9 by
+    default."""
+    return field(default=default, **meta(min=64, max=MAX_SIDE, limit=f"{MAX_SIDE} px per side", reversed=True,
+                                          expect=f"[width, height] between 64 and {MAX_SIDE} px"))
+
+
+@dataclass(frozen=True)
+class Video:
+    """A scene that makes a video: its frame size."""
+
+    video_size: tuple[int, int] = video_size()
+
+
 def steps(default: int):
     return field(default=default, **meta(min=1, max=MAX_STEPS, limit="steps"))
 
@@ -73,6 +87,10 @@ class SceneSection:
         if values.get("size"):
             height, width = values["size"]
             changes["size"] = [max(MIN_DRAFT_SIDE, width // 4), max(MIN_DRAFT_SIDE, height // 4)]
+        if values.get("video_size"):  # a draft video at half size, never below 640 x 360
+            height, width = values["video_size"]
+            scale = min(1.0, max(0.5, 640 / width, 360 / height))
+            changes["video_size"] = [round(width * scale), round(height * scale)]
         if isinstance(values.get("steps"), int):
             changes["steps"] = max(2, values["steps"] // 8)
         if values.get("octaves", 1) > 2:

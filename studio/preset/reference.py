@@ -72,6 +72,8 @@ MEANINGS = {
     "period": "epochs per cycle (cyclic)", "low": "lowest multiplier (cyclic)", "high": "highest multiplier (cyclic)",
     "level": "the flood level (flooding)",
     "frames_per_channel": "frames from one visited channel to the next (tour)",
+    "video_size": "the MP4's frame `[width, height]` (landscape 16:9 by default); pictures are fitted into it with a caption line that always fits",
+    "layout": "`lab`: the pictures and the charts side by side; `film`: the watched units' pictures fill the frame, with one caption line and a loss sparkline",
     "zoom.frames": "frames in the film", "zoom.input": "the first frame: `noise`, `black`, `white`, `gray`, "
     "`builtin:NAME` or a path",
     "zoom.zoom": "scale per frame (above 1 moves in): a number or a schedule, `\"0:(1.02), 120:(1.0)\"`",

@@ -12,7 +12,7 @@ from typing import Literal
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import InputImage, Matching, SceneSection, meta, need_layers
+from studio.preset.fields import InputImage, Matching, SceneSection, Video, meta, need_layers
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
 from studio.scenes.matching import descend, descent, frame_every
@@ -25,7 +25,7 @@ layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Matching):
+class Section(SceneSection, InputImage, Matching, Video):
     WHAT = "an `inversion` scene"
     layer: str | None = None
     layers: tuple[str, ...] | None = None

@@ -15,6 +15,7 @@ torch = lazy("torch")
 optimize = lazy("studio.optimize")
 layers = lazy("studio.models.layers")
 colour = lazy("studio.pictures.colour")
+film = lazy("studio.pictures.film")
 
 if TYPE_CHECKING:
     from studio.scenes.context import SceneContext
@@ -80,18 +81,22 @@ def descend(context: SceneContext, run, start, every: int, frame=None):
     parts = context.parts
     state = parts.load("descent") if parts is not None else None
     resume = True
+    size = context.section.video_size if frame is not None else None  # a scene that makes a video
     if state is not None and frame is not None:
-        replay = [parts.load(f"frame:{step}") for step in range(every, state["step"] + 1, every)]
+        steps = list(range(every, state["step"] + 1, every))
+        replay = [parts.load(f"frame:{step}") for step in steps]
         resume = all(item is not None for item in replay)  # frames lost: start the descent over
-        for item in replay if resume else []:
-            yield Frame(item["frame"].permute(2, 0, 1).float() / 255)
+        for step, item in zip(steps, replay) if resume else []:
+            yield Frame(film.letterbox(item["frame"].permute(2, 0, 1).float() / 255, size, f"step {step}"))
     images = None
     for step, images in run.run(start, every, parts, every * CHECKPOINT_FRAMES, resume):
         if frame is not None:
             picture = frame(step, images)
+            pixels = torch.from_numpy(colour.to_uint8(picture))
             if parts is not None:
-                parts.save(f"frame:{step}", {"frame": torch.from_numpy(colour.to_uint8(picture))})
-            yield Frame(picture)
+                parts.save(f"frame:{step}", {"frame": pixels})
+            # composed from the 8-bit picture a resumed render replays, so both give the same frame
+            yield Frame(film.letterbox(pixels.permute(2, 0, 1).float() / 255, size, f"step {step}"))
     return images
 
 

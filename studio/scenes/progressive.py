@@ -10,16 +10,17 @@ from typing import Literal
 from studio.errors import PresetError
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, meta, need_layer
+from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, Video, meta, need_layer
 from studio.preset.limits import MAX_FRAMES, Limits
 from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
+film = lazy("studio.pictures.film")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Optimisation):
+class Section(SceneSection, InputImage, Optimisation, Video):
     WHAT = "a `progressive` scene"
     input: str = "noise"
     layer: str | None = None
@@ -67,11 +68,14 @@ class Scene:
             neurons = optimize.objectives.first_neurons(self.path, section.channel, torch.tensor(counts))
             return -neurons if section.negative else neurons
 
+        shown = 0
         for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes,
                                                 ascent_settings(section), self.context.seed("ascent"),
                                                 progress, self.context.parts, climbs):
             for image in result:
-                yield Frame(image)
+                shown += 1
+                yield Frame(film.letterbox(image, section.video_size, f"{self.path} channel {section.channel}: "
+                                           f"neurons 1 to {shown} of {self.count}, in reading order"))
         yield Still(climbs.images[-1])
         yield Record("layer", self.path)
         yield Record("channel", section.channel)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import meta
+from studio.preset.fields import Video, meta
 from studio.preset.limits import Limits
 from studio.scenes.matching import Gram, content_layer, descend, descent, frame_every, style_layers
 from studio.scenes.texture import style_loss
@@ -26,7 +26,7 @@ layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(Gram):
+class Section(Gram, Video):
     WHAT = "a `style` scene"
     content_layer: str | None = None
     style_weight: float = field(default=5.0, **meta(min=0.0, max=1e9))

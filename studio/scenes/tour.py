@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import SceneSection, Transforms, check_channels, meta, need_layer, rate, side, steps
+from studio.preset.fields import SceneSection, Transforms, Video, check_channels, meta, need_layer, rate, side, steps
 from studio.preset.limits import Limits
 from studio.scenes.labels import as_wh, layer_label
 
@@ -18,10 +18,11 @@ models = lazy("studio.models")
 optimize = lazy("studio.optimize")
 touring = lazy("studio.optimize.tour")
 layout = lazy("studio.pictures.layout")
+film = lazy("studio.pictures.film")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, Transforms):
+class Section(SceneSection, Transforms, Video):
     WHAT = "a `tour` scene"
     layer: str | None = None
     channels: tuple[int, ...] = ()
@@ -72,23 +73,26 @@ class Scene:
         curves = {}
         frames = touring.tour(self.model, self.path, self.channels, section.frames_per_channel, settings,
                               self.context.generator("tour"), self.size, progress.update, curves)
-        for frame in frames:
-            yield Frame(frame)
+        label = layer_label(self.model, self.path)
+        for index, frame in enumerate(frames):
+            leg, offset = divmod(index, section.frames_per_channel)
+            words = (f"{label} channel {self.channels[leg]}" if offset == 0 else
+                     f"{label} channel {self.channels[leg]} to {self.channels[leg + 1]}")
+            yield Frame(film.letterbox(frame, section.video_size, words))
         keys = frames[::section.frames_per_channel]
         for number, (channel, image) in enumerate(zip(self.channels, keys)):
             yield Still(image, name=f"{section.layer}-{number:02d}-{channel:04d}")
-        label = layer_label(self.model, self.path)
         yield Still(layout.labelled_grid(keys, [str(c) for c in self.channels], columns=len(self.channels),
                                          title=f"{self.model.name} {label}: a tour of {len(self.channels)} channels"))
-        steps_between = (frames[1:] - frames[:-1]).abs().mean(dim=(1, 2, 3))
         between_keys = (keys[1:] - keys[:-1]).abs().mean(dim=(1, 2, 3))
         yield Record("layer", self.path)
         yield Record("channels", self.channels)
         yield Record("size", as_wh([self.size])[0])
         yield Record("objective", curves.get("score", []))
-        # mean |Δpixel| in [0, 1]: frame to frame, against jumping from key to key (a cut)
-        yield Record("frame_change", {"mean": round(float(steps_between.mean()), 6),
-                                      "max": round(float(steps_between.max()), 6)})
+        # mean |Δpixel| in [0, 1] of the pictures, frame to frame, against jumping from key to key (a cut)
+        steps_between = (frames[1:] - frames[:-1]).abs().mean(dim=(1, 2, 3))
+        yield Record("picture_change", {"mean": round(float(steps_between.mean()), 6),
+                                        "max": round(float(steps_between.max()), 6)})
         yield Record("key_change", [round(float(value), 6) for value in between_keys])
         with torch.no_grad():
             activations = models.LayerTap(self.model, [self.path])(keys.to(self.model.device))

@@ -18,7 +18,7 @@ from studio.errors import PresetError
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import Channels, SceneSection, check_channels, meta
+from studio.preset.fields import Channels, SceneSection, Video, check_channels, meta
 from studio.preset.limits import MAX_EPOCHS, Limits
 
 torch = lazy("torch")
@@ -27,6 +27,7 @@ inputs = lazy("studio.inputs")
 layers = lazy("studio.models.layers")
 small = lazy("studio.models.small")
 charts = lazy("studio.pictures.charts")
+film = lazy("studio.pictures.film")
 layout = lazy("studio.pictures.layout")
 training = lazy("studio.pictures.training")
 corrupting = lazy("studio.train.corruption")
@@ -75,8 +76,9 @@ class LossSchedule:
 
 
 @dataclass(frozen=True)
-class Section(SceneSection):
+class Section(SceneSection, Video):
     WHAT = "a `train` scene"
+    layout: Literal["lab", "film"] = "lab"
     dataset: str = "faces"
     net: Literal["mlp2", "small_cnn", "model"] = "mlp2"
     hidden: int = field(default=16, **meta(min=1, max=4096))
@@ -234,7 +236,47 @@ class Scene:
                                                         columns=len(units))
         return self.last_dreams
 
+    def caption(self, history, epoch: int) -> str:
+        """One line: where the run is, how it does, and the corruption in force."""
+        section = self.context.section
+        if epoch == 0:
+            words = [f"epoch 0 of {section.epochs}: untrained"]
+        else:
+            at = min(epoch, len(history.loss)) - 1
+            words = [f"epoch {epoch} of {section.epochs}", f"loss {history.loss[at]:.4g}",
+                     f"training accuracy {history.accuracy[at]:.0%}"]
+            judged = history.heldout_accuracy or history.clean_accuracy
+            if judged:
+                words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged[at]:.0%}")
+                if judged[at] <= 1 / len(self.data.classes) + 0.02:
+                    words.append("at chance: collapsed")
+            if abs(history.multiplier[at] - 1.0) > 1e-9:
+                words.append(f"loss x {history.multiplier[at]:g}" + (" (ascent)" if history.multiplier[at] < 0 else ""))
+        return "  ·  ".join(words + corruption_words(section.corruption))
+
     def frame(self, history, epoch: int, living: int) -> torch.Tensor:
+        section = self.context.section
+        if section.layout == "film":
+            return self.film_frame(history, epoch)
+        def chart(width, height):
+            return charts.loss_chart(history, epoch, width, height, chance=1 / len(self.data.classes), titled=False)
+
+        return film.lab_frame(self.lab_panel(history, epoch, living), chart, section.video_size,
+                              self.caption(history, epoch))
+
+    def film_frame(self, history, epoch: int) -> torch.Tensor:
+        """The watched units' pictures fill the frame: what they want to see where dreams are
+        drawn, else their maps for the probe; one caption line and a loss sparkline."""
+        self.dreams(epoch)
+        if self.newest_dreams is not None:
+            tiles = self.newest_dreams.cpu()
+        else:
+            maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
+            tiles = training.diverging_tiles(maps[self.units].cpu())
+        return film.film_frame(tiles, self.caption(history, epoch), self.context.section.video_size,
+                               history.loss, max(epoch - 1, 0), [str(unit) for unit in self.units])
+
+    def lab_panel(self, history, epoch: int, living: int) -> torch.Tensor:
         section = self.context.section
         maps, caption = watch.watched_maps(self.net, self.watch, self.probe)
         probes = torch.cat([self.probe, self.seen]).cpu().expand(-1, 3, -1, -1)
@@ -255,7 +297,9 @@ class Scene:
             parts += [dreams] if dreams is not None else []
             width = FRAME_WIDTH
         parts = [layout.fit_width(p, width) if p.shape[-1] > width else p for p in parts]
-        return layout.stack(parts + [charts.loss_chart(history, epoch, width, chance=1 / len(self.data.classes))])
+        stacked = layout.stack(parts)
+        # a landscape frame: parts side by side where one above the other would stand tall
+        return layout.side_by_side(parts) if stacked.shape[-2] > 1.2 * stacked.shape[-1] else stacked
 
     def watched_activation(self) -> list[float]:
         """Each watched unit's mean activation over the held-out (else the training) images."""
@@ -297,6 +341,23 @@ class Scene:
                                                for w in weights])
         if self.dream_log:
             yield Record("dreams", self.dream_log)
+
+
+def corruption_words(corruption: Corruption) -> list[str]:
+    """The corruption in force, in a few words each ("label noise 40%").
+
+    Example:
+        >>> corruption_words(Corruption(label_noise=0.4, pixel_noise=0.1))
+        ['label noise 40%', 'pixel noise std 0.1']
+    """
+    words = []
+    for key, label in (("label_noise", "label noise"), ("conflicting", "conflicting"), ("missing", "missing"),
+                       ("occlude", "occluded")):
+        if getattr(corruption, key):
+            words.append(f"{label} {getattr(corruption, key):.0%}")
+    if corruption.pixel_noise:
+        words.append(f"pixel noise std {corruption.pixel_noise:g}")
+    return words or ["clean data"]
 
 
 def model_default_watch(model) -> str:

@@ -140,6 +140,8 @@ class Section(SceneSection, InputImage, Optimisation):
 
 
 class Scene:
+    unit = "frame"  # progress and the estimate count frames
+
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -224,12 +226,13 @@ class Film:
         for target in [d for d in dreamed if d > done] + ([section.frames] if dreamed[-1] < section.frames - 1
                                                            else []):
             if target == section.frames:  # the tail after the last dreamt frame: the camera alone
+                detail = coherence.detail(state)
                 for index in range(done + 1, section.frames):
-                    yield self._emit(index, self._held(self._carry(state, done, index)))
+                    yield self._emit(index, coherence.match_detail(self._held(self._carry(state, done, index)), detail))
                 break
             following = self._held(self._dream(self._carry(state, done, target), target))
             for index in range(done + 1, target):
-                yield self._emit(index, self._held(self._between(state, done, following, target, index)))
+                yield self._emit(index, self._between(state, done, following, target, index))
             yield self._emit(target, following)
             self._checkpoint(target, following)
             state, done = following, target
@@ -241,15 +244,19 @@ class Film:
 
     def _carry(self, state, done: int, index: int):
         """Frame ``done`` carried forward by the camera to frame ``index``."""
-        return motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border)
+        return motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border).clamp(0, 1)
 
     def _between(self, state, done: int, following, target: int, index: int):
         """An in-between frame: the last dreamt frame carried forward, cross-faded into the next
-        carried back where the next one sees it (elsewhere the forward one alone)."""
+        carried back where the next one sees it (elsewhere the forward one alone), its colours
+        held and its fine detail brought to that of the dreamt frames around it (resampling and
+        cross-fading soften it: uncorrected, a film shimmers at the cadence)."""
         back = torch.linalg.inv(motion.compose(self.moves[index + 1:target + 1]))
         share = (index - done) / (target - done)
         weight = share * motion.inside(back, self.height, self.width, state.device).to(state.dtype)
-        return self._carry(state, done, index) * (1 - weight) + motion.warp(following, back, "zeros") * weight
+        blended = self._carry(state, done, index) * (1 - weight) + motion.warp(following, back, "zeros") * weight
+        detail = (1 - share) * coherence.detail(state) + share * coherence.detail(following)
+        return coherence.match_detail(self._held(blended.clamp(0, 1)), detail)
 
     def _dream(self, image, index: int):
         plan, scene = self.scene.plan, self.scene

@@ -1,0 +1,110 @@
+"""Frames composed for video: every video scene's frame is `video_size` (landscape 16:9 by
+default), its text stays inside the frame at every size from 640 x 360 up whatever the caption
+says, and `layout = "film"` fills the frame with the watched units."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from studio.pictures import film
+from studio.pictures.layout import BACKGROUND
+
+LONGEST = ("epoch 100000 of 100000   ·   loss -1.234e+05   ·   training accuracy 100%   ·   held-out 100%   ·   "
+           "at chance: collapsed   ·   loss x -0.5 (ascent)   ·   label noise 99%   ·   conflicting 99%   ·   "
+           "missing 99%   ·   occluded 99%   ·   pixel noise std 10")
+
+
+def margins_are_empty(frame: torch.Tensor, gap: int = film.GAP - 2) -> bool:
+    """Nothing drawn in the outer margin: no text ran past the frame's edge."""
+    pixels = (frame.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    background = np.array(BACKGROUND, dtype=np.uint8)
+    edges = [pixels[:, :gap], pixels[:, -gap:], pixels[:gap], pixels[-gap:]]
+    return all((edge == background).all() for edge in edges)
+
+
+@pytest.mark.parametrize("size", [(360, 640), (540, 960), (720, 1280), (1080, 1920), (480, 640)])
+def test_the_longest_caption_stays_inside_the_frame(size):
+    tiles = torch.rand(8, 3, 64, 64)
+    frame = film.film_frame(tiles, LONGEST, size, series=[3.0, 1.0, 50.0, 1e5], marker=2,
+                            labels=[str(1000 + i) for i in range(8)])
+    assert tuple(frame.shape) == (3, *size) and margins_are_empty(frame)
+    lab = film.lab_frame(torch.rand(3, 900, 300), lambda w, h: torch.rand(3, h, w), size, LONGEST)
+    assert tuple(lab.shape) == (3, *size) and margins_are_empty(lab)
+    box = film.letterbox(torch.rand(3, 50, 400), size, LONGEST)
+    assert tuple(box.shape) == (3, *size) and margins_are_empty(box)
+
+
+def test_a_caption_is_shortened_not_clipped_and_legible_at_720p():
+    bar = max(24, round(720 / 15))  # a 720p frame's caption line
+    line, size = film.fitted_text(LONGEST, 1280 - 3 * film.GAP, *film.caption_sizes(bar))
+    assert size >= 16 and film.font(size).getlength(line) <= 1280 - 3 * film.GAP  # legible, and inside
+    assert line.startswith("epoch 100000") and line.endswith("pixel noise std 10") and "…" in line
+    short, small = film.fitted_text(LONGEST, 300, 26)
+    assert small == film.MIN_TEXT and "…" in short and short.startswith("epoch") and short.endswith("10")
+
+
+TRAIN = """
+[preset]
+name = "t"
+seed = 1
+[output]
+fps = 4
+[[scenes]]
+kind = "train"
+dataset = "shapes"
+net = "small_cnn"
+classes = 2
+per_class = 8
+image_size = 16
+hidden = 6
+epochs = 6
+snapshot_every = 3
+[scenes.corruption]
+label_noise = 0.4
+pixel_noise = 0.2
+conflicting = 0.2
+occlude = 0.2
+[scenes.loss_schedule]
+kind = "piecewise"
+points = [[0, 1.0], [3, -0.5], [6, 1.0]]
+"""
+
+
+@pytest.mark.parametrize("layout, size", [("lab", None), ("film", None), ("film", [640, 360]), ("lab", [960, 720])])
+def test_training_frames_are_the_video_size_with_text_inside(cli, write, tmp_path, layout, size):
+    extra = f'layout = "{layout}"\n' + (f"video_size = {size}\n" if size else "")
+    text = TRAIN.replace("[scenes.corruption]", extra + "[scenes.corruption]")
+    result = cli("render", write("t.toml", text), "--out", tmp_path, "-q", "--set", "output.frames=true")
+    assert result.exit_code == 0, result.output
+    log = json.loads((tmp_path / "t" / "log.json").read_text())["scenes"]["train"]
+    width, height = size or [1280, 720]
+    assert log["video"]["size"] == [width, height] and width > height
+    for path in sorted((tmp_path / "t" / "train").glob("frame-*.png")):
+        frame = torch.from_numpy(np.asarray(Image.open(path)).copy()).permute(2, 0, 1).float() / 255
+        assert frame.shape[-2:] == (height, width) and margins_are_empty(frame), path.name
+    assert log["frame_change"]["median"] > 0 and len(log["frame_change"]["per_frame"]) == log["video"]["frames"] - 1
+
+
+def test_film_layout_fills_the_frame_with_the_watched_units(cli, write, tmp_path):
+    text = TRAIN.replace("[scenes.corruption]", 'layout = "film"\n[scenes.corruption]')
+    assert cli("render", write("t.toml", text), "--out", tmp_path, "-q").exit_code == 0
+    still = np.asarray(Image.open(tmp_path / "t" / "train.png")).astype(int)
+    drawn = (np.abs(still - np.array(BACKGROUND)).sum(axis=2) > 12).mean()
+    assert still.shape == (720, 1280, 3) and drawn > 0.4  # the units' pictures, not a small panel in the dark
+
+
+@pytest.mark.parametrize("kind, keys", [
+    ("progressive", 'layer = "blocks.1"\nchannel = 1\nneurons = 3\nsize = [32, 32]\nsteps = 2\n'),
+    ("tour", 'layer = "blocks.1"\nchannels = [0, 2]\nframes_per_channel = 2\nsize = [32, 32]\nsteps = 2\n'),
+])
+def test_every_video_scene_takes_a_video_size(cli, write, tmp_path, kind, keys):
+    preset = f'[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\nkind = "{kind}"\n' + keys
+    assert cli("render", write("v.toml", preset), "--out", tmp_path / "a", "-q").exit_code == 0
+    assert cli("render", write("w.toml", preset + "video_size = [640, 360]\n"), "--out", tmp_path / "b",
+               "-q").exit_code == 0
+    default = json.loads((tmp_path / "a" / "v" / "log.json").read_text())["scenes"][kind]["video"]
+    chosen = json.loads((tmp_path / "b" / "v" / "log.json").read_text())["scenes"][kind]["video"]
+    assert default["size"] == [1280, 720] and chosen["size"] == [640, 360]
