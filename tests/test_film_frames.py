@@ -108,3 +108,42 @@ def test_every_video_scene_takes_a_video_size(cli, write, tmp_path, kind, keys):
     default = json.loads((tmp_path / "a" / "v" / "log.json").read_text())["scenes"][kind]["video"]
     chosen = json.loads((tmp_path / "b" / "v" / "log.json").read_text())["scenes"][kind]["video"]
     assert default["size"] == [1280, 720] and chosen["size"] == [640, 360]
+
+
+DREAMY = TRAIN.replace("epochs = 6\nsnapshot_every = 3", "epochs = 8\nsnapshot_every = 2\ndreams_every = 2")
+
+
+def test_tween_adds_frames_between_snapshots_in_the_spectra(cli, write, tmp_path):
+    text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\ntween = 2\n[scenes.corruption]')
+    result = cli("render", write("t.toml", text), "--out", tmp_path, "-q", "--set", "output.frames=true")
+    assert result.exit_code == 0, result.output
+    log = json.loads((tmp_path / "t" / "log.json").read_text())["scenes"]["train"]
+    assert log["snapshots"] == [0, 2, 4, 6, 8] and log["video"]["frames"] == 5 + 4 * 2
+    frames = [np.asarray(Image.open(tmp_path / "t" / "train" / f"frame-{i:05d}.png")).astype(float) for i in range(4)]
+    # a tween sits between its snapshots: nearer each than they are to each other
+    apart = np.abs(frames[0] - frames[3]).mean()
+    assert np.abs(frames[1] - frames[0]).mean() < apart and np.abs(frames[2] - frames[3]).mean() < apart
+
+
+def test_tween_needs_the_film_layout_and_pictures(cli, write):
+    result = cli("validate", "--quick", write("t.toml", DREAMY.replace("[scenes.corruption]", "tween = 2\n[scenes.corruption]")))
+    assert result.exit_code == 2 and "scenes.0.tween" in result.output and 'layout = "film"' in result.output
+
+
+def test_warm_dreams_change_less_per_snapshot_than_fixed_ones(cli, write, tmp_path):
+    changes = {}
+    for start in ("fixed", "warm"):
+        text = DREAMY.replace("[scenes.corruption]", f'dream_start = "{start}"\ndream_steps_warm = 8\n[scenes.corruption]')
+        assert cli("render", write(f"{start}.toml", text), "--out", tmp_path / start, "-q").exit_code == 0
+        dreams = json.loads((tmp_path / start / "t" / "log.json").read_text())["scenes"]["train"]["dreams"]
+        changes[start] = float(np.mean([d["change_from_previous"] for d in dreams[1:]]))
+    assert changes["warm"] < changes["fixed"], changes
+
+
+def test_progressive_tweens_between_its_frames(cli, write, tmp_path):
+    preset = ('[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\nkind = "progressive"\n'
+              'layer = "blocks.1"\nchannel = 1\nneurons = 3\nsize = [32, 32]\nsteps = 2\ntween = 3\n'
+              'video_size = [320, 180]\n')
+    assert cli("render", write("v.toml", preset), "--out", tmp_path, "-q").exit_code == 0
+    log = json.loads((tmp_path / "v" / "log.json").read_text())["scenes"]["progressive"]
+    assert log["video"]["frames"] == 3 + 2 * 3 and log["frames"] == 3

@@ -129,7 +129,9 @@ def test_the_zoom_really_zooms(cli, write, tmp_path):
     assert zoomed_in < 2.0  # grey levels out of 255: the same picture, 5 % larger
     assert zoomed_in < 0.3 * np.abs(centre_scaled(first, 1.1) - inner).mean()
     assert zoomed_in < 0.2 * np.abs(first[8:-8, 8:-8] - inner).mean()
-    assert log["warp_error"]["mean"] < 0.004  # the camera alone: only 8-bit rounding departs from it
+    # the camera alone: only rounding and resampling (the feedback is bilinear, the measure
+    # bicubic) depart from it; a wrong direction or centre would be ten times this
+    assert log["warp_error"]["mean"] < 0.01
 
 
 def test_cadence_divides_the_dreamed_steps(cli, write, tmp_path, monkeypatch):

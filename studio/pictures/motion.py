@@ -49,13 +49,14 @@ def compose(matrices: list[torch.Tensor]) -> torch.Tensor:
     return total
 
 
-def warp(images: torch.Tensor, matrix: torch.Tensor, border: str = "reflect") -> torch.Tensor:
-    """Move the camera: ``images`` seen after ``matrix`` (3, 3), through Kornia's ``warp_affine``,
-    bicubic (a bilinear resample at fractional positions is a low-pass filter: it takes a third of
-    a dream's fine detail each time, and a film shimmers as frames alternate between resampled and
-    freshly dreamt). Where the new view looks past the frame, ``border`` says what is there: the
-    frame mirrored (``reflect``), continued from its opposite side (``wrap``), or black
-    (``zeros``). Values may overshoot [0, 1] slightly, as bicubic resampling does.
+def warp(images: torch.Tensor, matrix: torch.Tensor, border: str = "reflect", mode: str = "bicubic") -> torch.Tensor:
+    """Move the camera: ``images`` seen after ``matrix`` (3, 3), through Kornia's ``warp_affine``.
+    Where the new view looks past the frame, ``border`` says what is there: the frame mirrored
+    (``reflect``), continued from its opposite side (``wrap``), or black (``zeros``).
+
+    ``mode``: ``bicubic`` (values may overshoot [0, 1] slightly) keeps fine detail; ``bilinear``
+    at fractional positions is a low-pass filter that takes about a third of a dream's finest
+    detail each time.
 
     Args:
         images: (B, C, H, W).
@@ -77,11 +78,11 @@ def warp(images: torch.Tensor, matrix: torch.Tensor, border: str = "reflect") ->
             images = F.pad(images, (pad, pad, pad, pad), mode="circular")
             shift = torch.tensor([[1.0, 0.0, pad], [0.0, 1.0, pad], [0.0, 0.0, 1.0]], dtype=torch.float64)
             affine = (matrix @ torch.linalg.inv(shift))[:2].unsqueeze(0)
-        mode = "reflection"  # past the extension (a move of more than a frame): mirrored
+        padding = "reflection"  # past the extension (a move of more than a frame): mirrored
     else:
-        mode = BORDERS[border]
-    return warp_affine(images, affine.to(images.device, images.dtype), (height, width), mode="bicubic",
-                       padding_mode=mode, align_corners=True)
+        padding = BORDERS[border]
+    return warp_affine(images, affine.to(images.device, images.dtype), (height, width), mode=mode,
+                       padding_mode=padding, align_corners=True)
 
 
 def _reach(matrix: torch.Tensor, height: int, width: int) -> int:

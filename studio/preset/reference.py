@@ -74,6 +74,9 @@ MEANINGS = {
     "frames_per_channel": "frames from one visited channel to the next (tour)",
     "video_size": "the MP4's frame `[width, height]` (landscape 16:9 by default); pictures are fitted into it with a caption line that always fits",
     "layout": "`lab`: the pictures and the charts side by side; `film`: the watched units' pictures fill the frame, with one caption line and a loss sparkline",
+    "dream_start": "`fixed`: every snapshot's pictures from the same seeded start; `warm`: each goes on from the last snapshot's, so a unit's picture changes as its weights do",
+    "dream_steps_warm": "steps per snapshot when `dream_start = \"warm\"`",
+    "tween": "frames between consecutive snapshots (frames), interpolated in the pictures' parameterisation (spectra), not cross-faded",
     "zoom.frames": "frames in the film", "zoom.input": "the first frame: `noise`, `black`, `white`, `gray`, "
     "`builtin:NAME` or a path",
     "zoom.zoom": "scale per frame (above 1 moves in): a number or a schedule, `\"0:(1.02), 120:(1.0)\"`",

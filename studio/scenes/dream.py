@@ -27,14 +27,11 @@ from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSecti
                                   need_layers, rate, steps)
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings, units_per_step
+from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
-
-AUTO_TILE_PIXELS = 1024 * 1024
-AUTO_TILE = 512
 
 
 @dataclass(frozen=True)
@@ -71,18 +68,9 @@ class Scene:
     def __init__(self, context):
         self.context = context
         section = context.section
-        self.model = context.model()
-        self.names, self.paths = context.layers(self.model, section.layer, section.layers)
-        self.start = context.input(section.input, section.size, self.model.input_size)
+        self.model, self.names, self.paths, self.start, self.sizes, terms = dream_plan(context, section)
         height, width = self.start.shape[-2:]
-        self.sizes = optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
-        shapes = optimize.check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
-                                              context.key("octaves"))
-        channels = None
-        if section.channels is not None:
-            channels = context.channels(section.channels, min(s[0] for s in shapes.values()))
         objectives = optimize.objectives
-        terms = [objectives.layer_l2(p, channels) for p in self.paths]
         if section.weights is not None:
             weights = (list(section.weights) if isinstance(section.weights, tuple)
                        else [section.weights.get(n, 1.0) for n in self.names])
@@ -94,16 +82,11 @@ class Scene:
         if section.negative:  # dream away from what the layers respond to
             self.objective = -self.objective
             self.climbs = [-objective for objective in self.climbs]
-        tile = section.tile
-        if tile is None and height * width > AUTO_TILE_PIXELS:
-            tile = AUTO_TILE
+        tile, step_size, tiles = tile_plan(section.tile, height, width, optimize.Settings.halo)
         self.settings = ascent_settings(section, tile=tile)
         if tile:
             self.settings = dataclasses.replace(self.settings, param="pixel")
-        step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
-            if tile else (height, width)
         batch = 1 if len(self.climbs) > 1 or section.weights is not None else len(self.paths)
-        tiles = -(-height // tile) * -(-width // tile) if tile else 1
         self.memory = context.check_memory(self.model, self.paths, batch, step_size,
                                            key="tile" if tile else "size",
                                            what="a tile" if tile else "one dream step",

@@ -65,6 +65,41 @@ def one_layer_plan(context: SceneContext, section, sizes_for=size_plan):
     return model, path, sizes, shapes[path], start
 
 
+def dream_plan(context: SceneContext, section):
+    """What a dream (and a zoom) climbs: the model, the layers as written and resolved, the
+    start image, the octave sizes and each layer's DeepDream objective (of the chosen channels)."""
+    model = context.model()
+    names, paths = context.layers(model, section.layer, section.layers)
+    start = context.input(section.input, section.size, model.input_size)
+    height, width = start.shape[-2:]
+    sizes = optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
+    shapes = optimize.check_smallest_size(model, paths, sizes[0], context.source, context.key("octaves"))
+    channels = None
+    if section.channels is not None:
+        channels = context.channels(section.channels, min(s[0] for s in shapes.values()))
+    terms = [optimize.objectives.layer_l2(p, channels) for p in paths]
+    return model, names, paths, start, sizes, terms
+
+
+AUTO_TILE_PIXELS = 1024 * 1024
+AUTO_TILE = 512
+
+
+def tile_plan(tile: int | None, height: int, width: int, halo: int) -> tuple[int | None, tuple[int, int], int]:
+    """(tile side, the size one step works on, tiles per step): ``tile``, or automatic past a
+    megapixel.
+
+    Example:
+        >>> tile_plan(None, 1080, 1920, 64)
+        (512, (640, 640), 12)
+    """
+    if tile is None and height * width > AUTO_TILE_PIXELS:
+        tile = AUTO_TILE
+    if not tile:
+        return None, (height, width), 1
+    return tile, (min(height, tile + 2 * halo), min(width, tile + 2 * halo)), -(-height // tile) * -(-width // tile)
+
+
 def variant_starts(context: SceneContext, start, count: int):
     """(count, 3, H, W): the start, then ``count - 1`` seeded variations of it (identical starts
     would stay identical: their diversity gradients are the same)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from studio.errors import PresetError
+from studio.preset.coerce import Problem
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, Video, meta, need_layer
@@ -27,14 +28,20 @@ class Section(SceneSection, InputImage, Optimisation, Video):
     channel: int = field(default=0, **meta(min=0))
     neurons: int | Literal["all"] = field(default="all", **meta(min=1, max=MAX_FRAMES, limit="frames"))
     batch: int | None = field(default=None, **meta(min=1, max=MAX_FRAMES))
+    tween: int = field(default=0, **meta(min=0, max=120))
 
     def check(self, limits: Limits):
         need_layer(self, "Mixed_6b")
         self.check_schedules()
+        if self.neurons != "all" and self.neurons * (self.tween + 1) > limits.frames:
+            raise Problem("tween", f"over the limit of {limits.frames} frames",
+                          f"neurons × (tween + 1) at most {limits.frames}", f"{self.neurons * (self.tween + 1)} frames")
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()
         changes["neurons"] = DRAFT_FRAMES if self.neurons == "all" else min(self.neurons, DRAFT_FRAMES)
+        if self.tween:
+            changes["tween"] = 1
         return changes
 
 
@@ -68,14 +75,18 @@ class Scene:
             neurons = optimize.objectives.first_neurons(self.path, section.channel, torch.tensor(counts))
             return -neurons if section.negative else neurons
 
-        shown = 0
+        shown, previous = 0, None
         for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes,
                                                 ascent_settings(section), self.context.seed("ascent"),
                                                 progress, self.context.parts, climbs):
             for image in result:
-                shown += 1
-                yield Frame(film.letterbox(image, section.video_size, f"{self.path} channel {section.channel}: "
-                                           f"neurons 1 to {shown} of {self.count}, in reading order"))
+                words = f"{self.path} channel {section.channel}: neurons 1 to {shown + 1} of {self.count}, in reading order"
+                for step in range(1, section.tween + 1 if previous is not None else 1):  # in the parameterisation
+                    between = optimize.param.tween(previous[None], image[None], step / (section.tween + 1),
+                                                   section.param)[0]
+                    yield Frame(film.letterbox(between, section.video_size, words))
+                shown, previous = shown + 1, image
+                yield Frame(film.letterbox(image, section.video_size, words))
         yield Still(climbs.images[-1])
         yield Record("layer", self.path)
         yield Record("channel", section.channel)

@@ -19,7 +19,7 @@ from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import Channels, SceneSection, Video, check_channels, meta
-from studio.preset.limits import MAX_EPOCHS, Limits
+from studio.preset.limits import MAX_EPOCHS, MAX_STEPS, Limits
 
 torch = lazy("torch")
 budget = lazy("studio.budget")
@@ -28,6 +28,7 @@ layers = lazy("studio.models.layers")
 small = lazy("studio.models.small")
 charts = lazy("studio.pictures.charts")
 film = lazy("studio.pictures.film")
+optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
 training = lazy("studio.pictures.training")
 corrupting = lazy("studio.train.corruption")
@@ -41,6 +42,7 @@ MODEL_FRAME_WIDTH = 800
 DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
+WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class Section(SceneSection, Video):
     dreams_every: int | None = field(default=None, **meta(min=0))
     channels: Channels | None = None
     heldout: float = field(default=0.2, **meta(min=0.0, max=0.9, expect="a fraction in [0, 0.9]"))
+    dream_start: Literal["fixed", "warm"] = "fixed"
+    dream_steps_warm: int = field(default=12, **meta(min=1, max=MAX_STEPS, limit="steps"))
+    tween: int = field(default=0, **meta(min=0, max=120))
     corruption: Corruption = field(default_factory=Corruption)
     loss_schedule: LossSchedule = field(default_factory=LossSchedule)
 
@@ -120,10 +125,16 @@ class Section(SceneSection, Video):
         if self.snapshot_every > self.epochs:
             raise Problem("snapshot_every", "longer than the training", f"at most `epochs` ({self.epochs})",
                           self.snapshot_every)
-        frames = self.epochs // self.snapshot_every + 1
+        if self.dream_start == "warm" and not self.dream_interval:
+            raise Problem("dream_start", "no pictures to continue", '`dreams_every` above 0 (or net = "model")',
+                          self.dream_start)
+        if self.tween and (self.layout != "film" or not self.dream_interval):
+            raise Problem("tween", "tweens interpolate the units' pictures",
+                          'layout = "film" with dreams (`dreams_every` above 0, or net = "model")', self.tween)
+        frames = (self.epochs // self.snapshot_every + 1) * (self.tween + 1)
         if frames > limits.frames:
             raise Problem("snapshot_every", f"over the limit of {limits.frames} frames",
-                          f"epochs / snapshot_every at most {limits.frames}", f"{frames} frames")
+                          f"(epochs / snapshot_every + 1) × (tween + 1) at most {limits.frames}", f"{frames} frames")
 
     def draft_changes(self) -> dict:
         # a tenth of the epochs and about a tenth of the frames: a quick look, not a slow video
@@ -131,6 +142,8 @@ class Section(SceneSection, Video):
                    "snapshot_every": max(1, self.snapshot_every // 2)}
         if self.net == "model":  # a real network trains for real: fewer, smaller images
             changes.update(per_class=min(self.per_class, 8), image_size=min(self.size, 64))
+        if self.tween:
+            changes["tween"] = 1
         return changes
 
 
@@ -158,7 +171,7 @@ class Scene:
         self.snapshots = trainer.snapshot_epochs(section.epochs, section.snapshot_every)
         self.dream_start = watch.dream_start(section.size, context.generator("dream"))
         self.first_dreams = self.newest_dreams = self.last_dreams = None
-        self.total = section.epochs + len(self.snapshots)
+        self.total = section.epochs + len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
 
     def build_net(self, classes: int) -> None:
         """The network that trains, the watched layer's path in it and the watched units."""
@@ -217,9 +230,13 @@ class Scene:
             return None
         if epoch % interval == 0 or epoch == self.snapshots[-1] or self.last_dreams is None:
             units = self.units
-            tiles, reached = watch.dream_tiles(self.net, self.watch, units, self.data.channels, self.dream_start,
-                                               self.context.seed("dream-transforms"), DREAM_STEPS[self.kind],
-                                               DREAM_JITTER[self.kind])
+            # warm: go on from the last pictures, so a unit's picture changes as its weights do
+            warm = self.context.section.dream_start == "warm" and self.newest_dreams is not None
+            tiles, reached = watch.dream_tiles(self.net, self.watch, units, self.data.channels,
+                                               self.newest_dreams if warm else self.dream_start,
+                                               self.context.seed("dream-transforms"),
+                                               self.context.section.dream_steps_warm if warm else DREAM_STEPS[self.kind],
+                                               DREAM_JITTER[self.kind], WARM_LR if warm else 0.05)
             self.first_dreams = tiles if self.first_dreams is None else self.first_dreams
             previous = tiles if self.newest_dreams is None else self.newest_dreams
             self.newest_dreams = tiles
@@ -264,12 +281,15 @@ class Scene:
         return film.lab_frame(self.lab_panel(history, epoch, living), chart, section.video_size,
                               self.caption(history, epoch))
 
-    def film_frame(self, history, epoch: int) -> torch.Tensor:
+    def film_frame(self, history, epoch: int, tiles: torch.Tensor | None = None) -> torch.Tensor:
         """The watched units' pictures fill the frame: what they want to see where dreams are
-        drawn, else their maps for the probe; one caption line and a loss sparkline."""
-        self.dreams(epoch)
-        if self.newest_dreams is not None:
-            tiles = self.newest_dreams.cpu()
+        drawn (``tiles``: pictures tweened between two snapshots), else their maps for the probe;
+        one caption line and a loss sparkline."""
+        if tiles is None:
+            self.dreams(epoch)
+            tiles = self.newest_dreams
+        if tiles is not None:
+            tiles = tiles.cpu()
         else:
             maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
             tiles = training.diverging_tiles(maps[self.units].cpu())
@@ -315,6 +335,7 @@ class Scene:
                                         progress.update, store=self.context.parts, heldout=self.heldout)
         final, self.dream_log, activations, weights, living = None, [], [], [], []
         watched_weights = dict(self.net.named_modules())[self.watch]
+        earlier = None  # the previous snapshot's epoch and pictures, for tweens
         for epoch in self.snapshots:
             self.net.load_state_dict(states[epoch])
             self.net.eval()
@@ -323,6 +344,12 @@ class Scene:
             final = self.frame(history, epoch, living[-1])
             activations.append(self.watched_activation())
             weights.append(watch.weight_vector(watched_weights))
+            if section.tween and earlier is not None:
+                for step in range(1, section.tween + 1):  # between the snapshots, in the spectra
+                    between = optimize.param.tween(earlier[1], self.newest_dreams, step / (section.tween + 1))
+                    yield Frame(self.film_frame(history, earlier[0], between))
+                    progress.update(1)
+            earlier = (epoch, self.newest_dreams)
             yield Frame(final)
             progress.update(1)
         yield Still(final)

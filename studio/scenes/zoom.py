@@ -29,9 +29,8 @@ from studio.preset.coerce import Problem
 from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
                                   need_layers, side)
 from studio.preset.limits import MAX_FRAMES, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
-from studio.scenes.dream import AUTO_TILE, AUTO_TILE_PIXELS
 from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings, units_per_step
+from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
 
 torch = lazy("torch")
 numpy = lazy("numpy")
@@ -146,26 +145,12 @@ class Scene:
         self.context = context
         section = context.section
         self.plan = section.plan()
-        self.model = context.model()
-        self.names, self.paths = context.layers(self.model, section.layer, section.layers)
-        self.start = context.input(section.input, section.size, self.model.input_size)
+        self.model, self.names, self.paths, self.start, self.sizes, self.terms = dream_plan(context, section)
         height, width = self.start.shape[-2:]
-        self.sizes = optimize.octave_sizes(height, width, section.octaves, section.octave_scale)
-        shapes = optimize.check_smallest_size(self.model, self.paths, self.sizes[0], context.source,
-                                              context.key("octaves"))
-        channels = None
-        if section.channels is not None:
-            channels = context.channels(section.channels, min(s[0] for s in shapes.values()))
-        self.terms = [optimize.objectives.layer_l2(p, channels) for p in self.paths]
-        tile = section.tile
-        if tile is None and height * width > AUTO_TILE_PIXELS:
-            tile = AUTO_TILE
+        tile, step_size, tiles = tile_plan(section.tile, height, width, optimize.Settings.halo)
         # levels are applied to the film's frames, never fed back into the loop
         self.settings = dataclasses.replace(ascent_settings(section, tile=tile), levels=False)
         self.dreamed = list(range(0, section.frames, section.cadence))
-        step_size = (min(height, tile + 2 * self.settings.halo), min(width, tile + 2 * self.settings.halo)) \
-            if tile else (height, width)
-        tiles = -(-height // tile) * -(-width // tile) if tile else 1
         work = sum(self.plan.steps[k] for k in self.dreamed) * len(self.sizes) / units_per_step(self.sizes, tiles)
         self.memory = context.check_memory(self.model, self.paths, 1, step_size, key="tile" if tile else "size",
                                            what="a tile" if tile else "one dream step",
@@ -230,7 +215,7 @@ class Film:
                 for index in range(done + 1, section.frames):
                     yield self._emit(index, coherence.match_detail(self._held(self._carry(state, done, index)), detail))
                 break
-            following = self._held(self._dream(self._carry(state, done, target), target))
+            following = self._held(self._dream(self._carry(state, done, target, "bilinear"), target))
             for index in range(done + 1, target):
                 yield self._emit(index, self._between(state, done, following, target, index))
             yield self._emit(target, following)
@@ -242,9 +227,14 @@ class Film:
         would wash fine colour out), or as it is without colour coherence."""
         return image if self.reference is None else coherence.match_colours(image, self.reference)
 
-    def _carry(self, state, done: int, index: int):
-        """Frame ``done`` carried forward by the camera to frame ``index``."""
-        return motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border).clamp(0, 1)
+    def _carry(self, state, done: int, index: int, mode: str = "bicubic"):
+        """Frame ``done`` carried forward by the camera to frame ``index``. What the next dream
+        starts from is carried bilinearly, as the DeepDream notebook and Deforum do: its slight
+        softening each time lets the dream grow larger shapes instead of piling up finer grain
+        (bicubic feedback gave a film of uniform fine grain). Frames that are only shown are
+        carried bicubically, and given back the dreamt frames' fine detail."""
+        moved = motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border, mode)
+        return moved.clamp(0, 1)
 
     def _between(self, state, done: int, following, target: int, index: int):
         """An in-between frame: the last dreamt frame carried forward, cross-faded into the next

@@ -100,7 +100,7 @@ def dream_start(image_size: int, generator: torch.Generator) -> torch.Tensor:
 
 
 def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: int, start: torch.Tensor,
-                seed: int, steps: int = 32, jitter: int = 1) -> tuple[torch.Tensor, list[float]]:
+                seed: int, steps: int = 32, jitter: int = 1, lr: float = 0.05) -> tuple[torch.Tensor, list[float]]:
     """Activation maximisation of ``channels`` of ``path`` in a snapshot of ``net``, through
     the same optimisation core as the `maximize` scene, all channels in one batch.
 
@@ -109,8 +109,11 @@ def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: 
         path: the watched module's path in ``net``.
         channels: the units or feature maps to draw.
         image_channels: 1 for a network trained on gray images (it sees the images' mean).
-        start: (1, 3, S, S) in [0, 1]; every channel starts from it.
+        start: (1, 3, S, S) in [0, 1], where every channel starts; or one start per channel
+            (a snapshot's climb going on from the last snapshot's pictures).
         seed: seeds the robustness transforms, so every snapshot draws the same ones.
+        lr: Adam's step (its first steps move every coefficient by about this much, whatever the
+            gradient: a climb that goes on from a finished picture takes smaller ones).
 
     Returns:
         (len(channels), 3, S, S) images on the CPU, and each channel's activation for its image.
@@ -122,10 +125,12 @@ def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: 
     wrapper = _freeze(nn.Sequential(_AsChannels(image_channels), copy.deepcopy(net)))
     size = start.shape[-2:]
     model = LoadedModel("train-net", wrapper, tuple(size), (0.0,) * 3, (1.0,) * 3, device=device)
-    settings = Settings(steps, Ramp(0.05, 0.05), robustness=Robustness(jitter, 0.0, (1.0, 1.0)), param="fft")
+    settings = Settings(steps, Ramp(lr, lr), robustness=Robustness(jitter, 0.0, (1.0, 1.0)), param="fft")
     objective = objectives.channel(f"1.{path}", torch.tensor(channels, device=device))
     ascent = Ascent(model, objective, settings, torch.Generator().manual_seed(seed))
-    result = ascent.run(start.to(device).expand(len(channels), -1, -1, -1), [tuple(size)])
+    starts = start.to(device)
+    result = ascent.run(starts if len(starts) == len(channels) else starts.expand(len(channels), -1, -1, -1),
+                        [tuple(size)])
     with torch.no_grad():
         reached = ascent.score(result).cpu().tolist()
     images = result.cpu() if image_channels == 3 else result.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1).cpu()
