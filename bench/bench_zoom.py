@@ -1,7 +1,8 @@
 """The feedback zoom's cost and its temporal coherence, in one run.
 
-1. Seconds per dreamt 1280×720 frame (the whole scene's time over its frames, every frame
-   dreamt: warps, colour coherence, measures, parts and the MP4 included) against ``steps`` ×
+1. Seconds per dreamt 1280×720 frame (the difference of two films' scene times over the frames
+   between them, every frame dreamt: warps, colour coherence, measures, parts and the MP4
+   included; the first frame's kernel compilation and the encoder's start left out) against ``steps`` ×
    the bare forward+backward of EfficientNet-Lite0 to the deepest layer at that size. Target:
    per dreamt frame ≤ 1.3 × steps × bare.
 2. The warping error of a feedback film against the same film dreamt frame by frame from
@@ -62,8 +63,8 @@ def film(width: int, height: int, frames: int, steps: int, layers: list[str], fo
     return json.loads((folder / "bench-zoom" / "log.json").read_text())["scenes"]["film"]
 
 
-def bare_seconds(model, layers: list[str], height: int, width: int, rounds: int = 5) -> float:
-    """Median forward+backward of the network to its deepest layer, one image."""
+def bare_seconds(model, layers: list[str], height: int, width: int, rounds: int = 4) -> list[float]:
+    """Forward+backward of the network to its deepest layer, one image, ``rounds`` times."""
     tap = LayerTap(model, layers)
     objective = objectives.weighted([objectives.layer_l2(layer) for layer in layers], [1.0] * len(layers))
     image = torch.rand(1, 3, height, width)
@@ -74,7 +75,7 @@ def bare_seconds(model, layers: list[str], height: int, width: int, rounds: int 
         (-objective(tap(pixels)).sum()).backward()
         if round_:  # the first pays for oneDNN's kernels at this shape
             times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return times
 
 
 def independent_warp_error(width: int, height: int, frames: int, steps: int, layers: list[str]) -> float:
@@ -114,10 +115,16 @@ def main() -> None:
     width, height = (int(v) for v in args.size.lower().split("x"))
     torch.set_num_threads(torch.get_num_threads())
     model = load_model("efficientnet_lite0", device=torch.device("cpu"))
-    with tempfile.TemporaryDirectory() as folder:
-        log = film(width, height, args.frames, args.steps, args.layers, Path(folder))
-    per_frame = log["seconds"] / args.frames
-    bare = bare_seconds(model, args.layers, height, width)
+    # the machine's speed drifts by a fifth from minute to minute: the bare pass is timed before,
+    # between and after the films, and the median of all its rounds is the one compared
+    bare_rounds = bare_seconds(model, args.layers, height, width)
+    with tempfile.TemporaryDirectory() as folder:  # the difference of two films: a frame's own cost,
+        short = film(width, height, 2, args.steps, args.layers, Path(folder) / "short")  # without start-up
+        bare_rounds += bare_seconds(model, args.layers, height, width)
+        long = film(width, height, 2 + args.frames, args.steps, args.layers, Path(folder) / "long")
+    bare_rounds += bare_seconds(model, args.layers, height, width)
+    per_frame = (long["seconds"] - short["seconds"]) / args.frames
+    bare = statistics.median(bare_rounds)
     ratio = per_frame / (args.steps * bare)
     print(f"zoom {width}x{height}, {args.steps} steps to {args.layers[-1]}, every frame dreamt ({args.frames} frames)")
     print(f"  seconds per dreamt frame      {per_frame:8.3f}")

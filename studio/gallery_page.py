@@ -119,15 +119,21 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
             f'<figcaption>{caption} · {width}x{height}</figcaption></figure>')
 
 
+def rank(log: dict) -> int:
+    """Where a preset stands on the page: 0 with a film, 1 with a high-resolution still (both take
+    a whole row), 2 otherwise."""
+    scenes = log["scenes"].values()
+    if any((scene.get("video") or {}).get("size", [0])[0] >= FILM_WIDTH for scene in scenes):
+        return 0
+    if any(max(still["size"]) > PREVIEW_SIDE for scene in scenes for still in scene.get("stills", [])):
+        return 1
+    return 2
+
+
 def is_featured(log: dict) -> bool:
     """A preset whose render holds a film or a high-resolution still: it opens the page and takes
     a whole row."""
-    for scene in log["scenes"].values():
-        if (scene.get("video") or {}).get("size", [0])[0] >= FILM_WIDTH:
-            return True
-        if any(max(still["size"]) > PREVIEW_SIDE for still in scene.get("stills", [])):
-            return True
-    return False
+    return rank(log) < 2
 
 
 def section(index: int, listed: Listed, out: Path, web: bool = False) -> str:
@@ -197,9 +203,11 @@ def page(listed: list[Listed], out: Path, web: bool = False) -> str:
     """The whole page: contents, one section per rendered preset, then what was not rendered.
     ``web``: big stills open as full-resolution JPEGs (see :func:`full_size`)."""
     rendered = [item for item in listed if item.rendered]
-    featured = {item.preset.name for item in rendered
-                if is_featured(json.loads((out / item.preset.name / "log.json").read_text()))}
-    rendered.sort(key=lambda item: item.preset.name not in featured)  # films and big stills first
+    logs = {item.preset.name: json.loads((out / item.preset.name / "log.json").read_text()) for item in rendered}
+    widest = {name: max([(s.get("video") or {}).get("size", [0])[0] for s in log["scenes"].values()] + [0])
+              for name, log in logs.items()}
+    # films (the biggest first), then big stills, then the rest
+    rendered.sort(key=lambda item: (rank(logs[item.preset.name]), -widest[item.preset.name]))
     missing = [item for item in listed if not item.rendered]
     contents = "".join(f'<li><a href="#{html.escape(i.preset.name)}">{html.escape(i.preset.preset.title or i.preset.name)}'
                        f'</a></li>' for i in rendered)

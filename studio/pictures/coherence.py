@@ -12,29 +12,41 @@ from __future__ import annotations
 import statistics
 
 import torch
-import torch.nn.functional as F
 from kornia.color import lab_to_rgb, rgb_to_lab
 from kornia.filters import gaussian_blur2d, laplacian
 
-MEASURE_SIDE = 256  # tones are means: a copy this big measures them as well as the frame
-
-
 def lab_statistics(image: torch.Tensor) -> torch.Tensor:
-    """(2, 3): the mean and the standard deviation of L, a and b over the picture.
+    """(3, 3): the mean and the standard deviation of L, a and b over the picture, and its
+    colourfulness (see :func:`colourfulness`) in the first place of the third row.
 
     Args:
         image: (1, 3, H, W) or (3, H, W) in [0, 1].
     """
-    lab = rgb_to_lab(image.reshape(1, *image.shape[-3:]).float()).flatten(2)[0]
-    return torch.stack([lab.mean(dim=1), lab.std(dim=1)])
+    lab = rgb_to_lab(image.reshape(1, *image.shape[-3:]).float())
+    flat = lab.flatten(2)[0]
+    third = torch.zeros(3)
+    third[0] = colourfulness(lab)[0]
+    return torch.stack([flat.mean(dim=1), flat.std(dim=1), third.to(flat.device)])
+
+
+def colourfulness(lab: torch.Tensor) -> torch.Tensor:
+    """(B,): Hasler and Süsstrunk's colourfulness in its CIELab form, σ_ab + 0.94 μ_C (the
+    spread of a and b plus the mean chroma; 0 for grey, 20-40 for an ordinary photo), of Lab
+    pictures (B, 3, H, W)."""
+    a, b = lab[:, 1].flatten(1), lab[:, 2].flatten(1)
+    spread = (a.var(dim=1, correction=0) + b.var(dim=1, correction=0)).sqrt()
+    return spread + 0.94 * (a * a + b * b).sqrt().mean(dim=1)
 
 
 def match_colours(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """The pictures with each Lab channel's mean and spread moved to ``reference``'s.
+    """The pictures with each Lab channel's mean and spread moved to ``reference``'s, then their
+    colours (a and b about their means) scaled so their colourfulness is the reference's: equal
+    spreads of a and b still let the mean chroma wander (a grey film whose colour gathers from
+    fringes into tints grew 50 % more colourful with the spreads alone held).
 
     Args:
         images: (B, 3, H, W) in [0, 1].
-        reference: (2, 3) from :func:`lab_statistics`.
+        reference: (3, 3) from :func:`lab_statistics`.
 
     Returns:
         (B, 3, H, W) in [0, 1] (colours outside sRGB are clipped).
@@ -48,13 +60,17 @@ def match_colours(images: torch.Tensor, reference: torch.Tensor) -> torch.Tensor
     lab = rgb_to_lab(images.float())
     mean = lab.mean(dim=(2, 3), keepdim=True)
     spread = lab.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
-    target_mean, target_spread = (value.to(lab.device).view(1, 3, 1, 1) for value in reference)
-    return lab_to_rgb((lab - mean) / spread * target_spread + target_mean, clip=True).to(images.dtype)
+    target_mean, target_spread = (value.to(lab.device).view(1, 3, 1, 1) for value in reference[:2])
+    matched = (lab - mean) / spread * target_spread + target_mean
+    ratio = (reference[2, 0].to(lab.device) / colourfulness(matched).clamp_min(1e-3)).view(-1, 1, 1)
+    chroma = target_mean[:, 1:] + (matched[:, 1:] - target_mean[:, 1:]) * ratio.unsqueeze(1)
+    return lab_to_rgb(torch.cat([matched[:, :1], chroma], dim=1), clip=True).to(images.dtype)
 
 
 def tones(image: torch.Tensor) -> tuple[float, float]:
-    """(mean luminance L*/100, colourfulness) of one picture (3, H, W) in [0, 1], measured on a
-    copy at most ``MEASURE_SIDE`` px a side.
+    """(mean luminance L*/100, colourfulness) of one picture (3, H, W) in [0, 1], at full size
+    (a reduced copy averages fine colour fringes away, and a film whose colour moves from fringes
+    into broad tints would seem to gain colour it does not have).
 
     Colourfulness is Hasler and Süsstrunk's (2003) in its CIELab form, σ_ab + 0.94 μ_C: the
     spread of a and b plus the mean chroma (0 for grey; 20-40 for an ordinary photo).
@@ -64,14 +80,8 @@ def tones(image: torch.Tensor) -> tuple[float, float]:
         >>> luminance, colourfulness < 0.01
         (0.53389, True)
     """
-    picture = image.reshape(1, *image.shape[-3:]).float()
-    side = max(picture.shape[-2:])
-    if side > MEASURE_SIDE:
-        picture = F.interpolate(picture, scale_factor=MEASURE_SIDE / side, mode="area")
-    lightness, a, b = rgb_to_lab(picture)[0].flatten(1)
-    spread = (a.var(correction=0) + b.var(correction=0)).sqrt()
-    colourfulness = spread + 0.94 * (a * a + b * b).sqrt().mean()
-    return round(float(lightness.mean()) / 100, 6), round(float(colourfulness), 6)
+    lab = rgb_to_lab(image.reshape(1, *image.shape[-3:]).float())
+    return round(float(lab[0, 0].mean()) / 100, 6), round(float(colourfulness(lab)[0]), 6)
 
 
 def drift(measured: list[tuple[float, float]]) -> dict[str, float]:

@@ -15,6 +15,7 @@ of frames; every move and dream setting is a keyframe schedule (``"0:(1.02), 120
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import io
 from collections.abc import Mapping
@@ -192,8 +193,17 @@ class Film:
         self.generator = scene.context.generator("zoom")
         self.records: dict[str, list] = {"warp_error": [], "tones": [], "objective": []}
         self.reference = self.levels = self.previous = self.last = None
+        self.saver = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="zoom-parts")
+        self.saving: list[concurrent.futures.Future] = []
 
     def run(self):
+        """Every frame of the film, in order (its parts all written when this ends, however it ends)."""
+        try:
+            yield from self._frames()
+        finally:
+            self.saver.shutdown(wait=True)
+
+    def _frames(self):
         section, dreamed = self.section, self.scene.dreamed
         resumed = self._resume()
         if resumed is None:
@@ -271,14 +281,16 @@ class Film:
         pixels = colour.to_uint8(shown[0])
         seen = torch.from_numpy(pixels).permute(2, 0, 1).float().div(255)  # what the viewer sees
         self._measure(index, seen)
-        if self.parts is not None:
-            buffer = io.BytesIO()
-            from PIL import Image
-
-            Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
-            self.parts.save(f"frame-{index}", {"png": torch.frombuffer(bytearray(buffer.getvalue()),
-                                                                       dtype=torch.uint8)})
+        if self.parts is not None:  # compressed beside the next dream (zlib lets go of the GIL)
+            self.saving.append(self.saver.submit(self._save_frame, index, pixels))
         return Frame(seen)
+
+    def _save_frame(self, index: int, pixels) -> None:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
+        self.parts.save(f"frame-{index}", {"png": torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)})
 
     def _measure(self, index: int, seen) -> None:
         if index:
@@ -301,6 +313,9 @@ class Film:
     def _checkpoint(self, index: int, state) -> None:
         if self.parts is None:
             return
+        for saved in self.saving:  # a checkpoint only once its frames are all on disk
+            saved.result()
+        self.saving.clear()
         self.parts.save("film", {"done": index, "state": state.detach().cpu(),
                                  "generator": self.generator.get_state(), "reference": self.reference,
                                  "levels": self.levels, "records": self.records})
