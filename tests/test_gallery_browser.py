@@ -28,6 +28,7 @@ image_size = 16
 hidden = 4
 epochs = 12
 snapshot_every = 2
+video_size = [640, 360]
 """
 
 FILM = """
