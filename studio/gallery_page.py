@@ -87,10 +87,22 @@ def full_size(folder: Path, file: str, web: bool = False) -> str:
     return _jpeg(folder, file, ".full.jpg", None, 92) if web and is_big(folder, file) else file
 
 
+def main_stills(scene: dict) -> list[dict]:
+    """The scene's own still (not one of its several in a folder), else its last; none without."""
+    stills = scene.get("stills", [])
+    return [still for still in stills if "/" not in still["file"]] or stills[-1:]
+
+
+def still_shape(width: int, height: int) -> str:
+    """The figure's class beside ``still``: ``wide`` and ``big`` (high-resolution) take a row,
+    ``tall`` is cut off at a height with a way to open it."""
+    return (" wide" if width > WIDE * height else " tall" if height > 1.6 * width
+            else " big" if max(width, height) > PREVIEW_SIDE else "")
+
+
 def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = False) -> str:
     """One scene: its video (with its still as the poster) or its main still, and a caption."""
-    stills = [still for still in scene.get("stills", [])]
-    main = [still for still in stills if "/" not in still["file"]] or stills[-1:]
+    main = main_stills(scene)
     base = html.escape(preset.name)
     caption = html.escape(name)
     if scene.get("video"):
@@ -110,8 +122,7 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
         return ""
     still = main[0]
     width, height = still["size"]
-    shape = (" wide" if width > WIDE * height else " tall" if height > 1.6 * width
-             else " big" if max(width, height) > PREVIEW_SIDE else "")  # a high-resolution still gets a row
+    shape = still_shape(width, height)
     full = f"{base}/{html.escape(full_size(folder, still['file'], web))}"
     return (f'<figure class="still{shape}"><a class="zoom frame" href="{full}">'
             f'<img src="{base}/{html.escape(preview(folder, still["file"]))}" loading="lazy" '
@@ -130,22 +141,17 @@ def rank(log: dict) -> int:
     return 2
 
 
-def is_featured(log: dict) -> bool:
-    """A preset whose render holds a film or a high-resolution still: it opens the page and takes
-    a whole row."""
-    return rank(log) < 2
-
-
-def section(index: int, listed: Listed, out: Path, web: bool = False) -> str:
+def section(index: int, listed: Listed, out: Path, log: dict, web: bool = False) -> str:
+    """One rendered preset (``log``: its log.json): a card, or a whole row."""
     preset = listed.preset
     folder = out / preset.name
-    log = json.loads((folder / "log.json").read_text())
     seconds = sum(s.get("seconds", 0) for s in log["scenes"].values())
     figures = [figure(preset, folder, name, scene, web) for name, scene in log["scenes"].items()]
     media = "".join(figures)
     # a card of its own column, or a whole row for films, big stills and many pictures
-    full = " full" if is_featured(log) or len([f for f in figures if f]) > 2 or \
-        any(f'class="still wide' in f or 'class="still big' in f for f in figures) else ""
+    wide = any(still_shape(*still["size"]) == " wide" for scene in log["scenes"].values() if not scene.get("video")
+               for still in main_stills(scene))
+    full = " full" if rank(log) < 2 or wide or len([f for f in figures if f]) > 2 else ""
     return (f'<section class="card{full}" id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
             f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
             f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
@@ -213,7 +219,7 @@ def page(listed: list[Listed], out: Path, web: bool = False) -> str:
                        f'</a></li>' for i in rendered)
     if missing:
         contents += '<li><a href="#not-rendered">Not rendered on this machine</a></li>'
-    body = "".join(section(index, item, out, web) for index, item in enumerate(rendered))
+    body = "".join(section(index, item, out, logs[item.preset.name], web) for index, item in enumerate(rendered))
     if missing:
         rows = "".join(f'<li><strong>{html.escape(i.preset.preset.title or i.preset.name)}</strong> '
                        f'({html.escape(i.preset.name)}, {html.escape(model_label(i.preset))}): '

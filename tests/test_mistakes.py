@@ -156,18 +156,24 @@ def test_a_dataset_too_big_to_hold_is_refused_before_it_is_made(tmp_path):
 
 def test_ctrl_c_while_torch_loads_is_exit_130_with_the_usual_message(preset, tmp_path):
     import signal
+    import threading
     import time
 
     process = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset)], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Ctrl-C as a person presses it, again while nothing happens: a first signal that lands in the
-    # interpreter's own start-up, before there is anything to interrupt, is lost now and then
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
+    # Ctrl-C as a person presses it: again while nothing answers. A first signal that lands in the
+    # interpreter's start-up is lost now and then; one already being answered is not pressed again.
     for _ in range(8):
         time.sleep(0.4)
-        if process.poll() is not None:
+        if process.poll() is not None or any("interrupted" in line for line in said):
             break
         process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    stderr = "".join(said)
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr and "Aborted" not in stderr
 

@@ -269,3 +269,13 @@ def test_the_film_is_h264_yuv420p_rec709_faststart_with_its_preset(cli, write, t
 def test_validate_states_the_film_in_frames(cli, write):
     result = cli("validate", film(write))
     assert result.exit_code == 0 and "zoom: 8 frames of work" in result.output and "GiB per step" in result.output
+
+
+def test_raised_limits_reach_the_film_as_they_reach_validation(cli, write):
+    """A schedule past a ceiling that `--raise-limits` lifts is checked once, at validation; the
+    film itself takes the validated values."""
+    path = film(write, 'steps = "0:(12000), 1:(0)"\nframes = 2\n')
+    refused = cli("validate", path)
+    assert refused.exit_code == 2 and "scenes.0.steps" in refused.output and "frame 0" in refused.output
+    raised = cli("validate", path, "--raise-limits", "2")
+    assert raised.exit_code == 0 and "zoom: 2 frames of work" in raised.output

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
+from studio.errors import did_you_mean
 from studio.preset.coerce import Problem
 
 NAME_PATTERN = r"[a-z0-9_-]{1,100}"  # a folder and file name on every file system
@@ -238,6 +240,29 @@ def check_count(channels: Channels, limits: Limits, key: str = "channels") -> No
 def need_layer(section, example: str) -> None:
     if section.layer is None:
         raise Problem("layer", "required key is missing", f"a layer name such as \"{example}\"", None)
+
+
+def check_layer_weights(weights, names, what: str) -> None:
+    """``weights`` of a dream or a zoom: one per layer (an array), or a table keyed by layer names."""
+    if isinstance(weights, tuple) and len(weights) != len(names):
+        raise Problem("weights", "one weight per layer", f"{len(names)} weights", list(weights))
+    for name in weights if isinstance(weights, Mapping) else ():
+        if name not in names:
+            raise Problem(f"weights.{name}", f"not one of this {what}'s layers", "a table keyed by names in `layers`",
+                          name, did_you_mean(name, names))
+
+
+def layer_weights(weights, names) -> list:
+    """Each layer's weight, in ``names`` order: an array as given, a table's entries (1 for a layer it
+    leaves out), or 1 each without ``weights``.
+
+    Example:
+        >>> layer_weights({"b": 2.0}, ["a", "b"]), layer_weights(None, ["a"])
+        ([1.0, 2.0], [1.0])
+    """
+    if isinstance(weights, tuple):
+        return list(weights)
+    return [weights.get(name, 1.0) if weights is not None else 1.0 for name in names]
 
 
 def need_layers(section, allow_default: bool) -> None:

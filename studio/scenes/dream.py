@@ -15,15 +15,14 @@ same pixels on every run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from studio.errors import did_you_mean
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Schedule, check_channels, meta,
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Schedule, check_channels,
+                                  check_layer_weights, layer_weights, meta,
                                   need_layers, rate, steps)
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
@@ -55,13 +54,7 @@ class Section(SceneSection, InputImage, Optimisation):
             check_channels(self.channels, limits)
         if self.tile is not None and self.param != "pixel":
             raise Problem("tile", "tiling works on pixels", 'param = "pixel" with `tile`', self.param)
-        names = self.layers or (self.layer,)
-        if isinstance(self.weights, tuple) and len(self.weights) != len(names):
-            raise Problem("weights", "one weight per layer", f"{len(names)} weights", list(self.weights))
-        for name in self.weights if isinstance(self.weights, Mapping) else ():
-            if name not in names:
-                raise Problem(f"weights.{name}", "not one of this dream's layers",
-                              "a table keyed by names in `layers`", name, did_you_mean(name, names))
+        check_layer_weights(self.weights, self.layers or (self.layer,), "dream")
 
 
 class Scene:
@@ -72,9 +65,8 @@ class Scene:
         height, width = self.start.shape[-2:]
         objectives = optimize.objectives
         if section.weights is not None:
-            weights = (list(section.weights) if isinstance(section.weights, tuple)
-                       else [section.weights.get(n, 1.0) for n in self.names])
-            self.objective, self.labels = objectives.weighted(terms, weights), ["mixed"]
+            self.objective = objectives.weighted(terms, layer_weights(section.weights, self.names))
+            self.labels = ["mixed"]
             self.climbs = [self.objective]
         else:
             self.objective, self.labels = objectives.stacked(terms), self.names

@@ -22,13 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from studio.errors import did_you_mean
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset import keyframes
-from studio.preset.coerce import Problem
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels, meta,
-                                  need_layers, side)
+from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels,
+                                  check_layer_weights, layer_weights, meta, need_layers, side)
 from studio.preset.limits import MAX_FRAMES, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 from studio.scenes.labels import as_wh
 from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
@@ -91,34 +89,25 @@ class Section(SceneSection, InputImage, Optimisation):
         self.check_schedules()
         if self.channels is not None:
             check_channels(self.channels, limits)
-        names = self.layers or (self.layer,)
-        if isinstance(self.weights, tuple) and len(self.weights) != len(names):
-            raise Problem("weights", "one weight per layer", f"{len(names)} weights", list(self.weights))
-        for name in self.weights if isinstance(self.weights, Mapping) else ():
-            if name not in names:
-                raise Problem(f"weights.{name}", "not one of this zoom's layers",
-                              "a table keyed by names in `layers`", name, did_you_mean(name, names))
+        check_layer_weights(self.weights, self.layers or (self.layer,), "zoom")
         self.plan(limits)
 
     def plan(self, limits: Limits | None = None) -> Plan:
-        """Every schedule evaluated at every frame, each checked against its bounds (a value out
-        of bounds at any frame is a :class:`Problem` naming the key and the frame)."""
+        """Every schedule evaluated at every frame. With ``limits`` (validation) each is checked
+        against its bounds: a value out of bounds at any frame is a :class:`Problem` naming the key
+        and the frame. Without, the values of a section validated already (under whatever
+        ``--raise-limits``)."""
         frames = self.frames
         height, width = self.size or (720, 1280)
-        ceiling = MAX_STEPS * (limits.factor if limits else 1)
+        ceiling = MAX_STEPS * limits.factor if limits else None
 
         def keyed(key, value, low, high):
-            return keyframes.evaluate(value, frames, key, low, high)
+            return keyframes.evaluate(value, frames, key, *((low, high) if limits else (None, None)))
 
         names = self.layers or (self.layer,)
-        if self.weights is None:
-            weights = {name: 1.0 for name in names}
-        elif isinstance(self.weights, tuple):
-            weights = dict(zip(names, self.weights))
-        else:
-            weights = {name: self.weights.get(name, 1.0) for name in names}
         keys = (f"weights.{n}" if isinstance(self.weights, Mapping) else f"weights.{i}" if self.weights else "weights"
                 for i, n in enumerate(names))
+        weights = layer_weights(self.weights, names)
         return Plan(
             zoom=keyed("zoom", self.zoom, *BOUNDS["zoom"]),
             angle=keyed("angle", self.angle, *BOUNDS["angle"]),
@@ -126,7 +115,7 @@ class Section(SceneSection, InputImage, Optimisation):
             translation_y=keyed("translation_y", self.translation_y, -height / 2, height / 2),
             steps=[round(s) for s in keyed("steps", self.steps, 0, ceiling)],
             lr=keyed("lr", self.lr, *BOUNDS["lr"]),
-            weights={name: keyed(key, weights[name], *BOUNDS["weights"]) for name, key in zip(names, keys)})
+            weights={name: keyed(key, weight, *BOUNDS["weights"]) for name, key, weight in zip(names, keys, weights)})
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()
@@ -172,10 +161,11 @@ class Scene:
         yield Record("warp_error", {"per_frame": errors, "mean": round(sum(errors) / max(len(errors), 1), 6)})
         yield Record("drift", coherence.drift(film.records["tones"]))
         yield Record("objective", film.records["objective"])
-        plan = dataclasses.asdict(self.plan)
-        plan["weights"] = {name: [round(v, 6) for v in values] for name, values in plan["weights"].items()}
-        yield Record("schedule", {key: values if key == "weights" else [round(v, 6) for v in values]
-                                  for key, values in plan.items()})
+        def rounded(values):
+            return [round(value, 6) for value in values]
+
+        yield Record("schedule", {key: {name: rounded(v) for name, v in values.items()} if key == "weights"
+                                  else rounded(values) for key, values in dataclasses.asdict(self.plan).items()})
 
 
 class Film:
@@ -226,8 +216,9 @@ class Film:
                     yield self._emit(index, coherence.match_detail(self._held(self._carry(state, done, index)), detail))
                 break
             following = self._held(self._dream(self._carry(state, done, target, "bilinear"), target))
+            details = (coherence.detail(state), coherence.detail(following))
             for index in range(done + 1, target):
-                yield self._emit(index, self._between(state, done, following, target, index))
+                yield self._emit(index, self._between(state, done, following, target, index, details))
             yield self._emit(target, following)
             self._checkpoint(target, following)
             state, done = following, target
@@ -246,16 +237,17 @@ class Film:
         moved = motion.warp(state, motion.compose(self.moves[done + 1:index + 1]), self.section.border, mode)
         return moved.clamp(0, 1)
 
-    def _between(self, state, done: int, following, target: int, index: int):
+    def _between(self, state, done: int, following, target: int, index: int, details):
         """An in-between frame: the last dreamt frame carried forward, cross-faded into the next
         carried back where the next one sees it (elsewhere the forward one alone), its colours
         held and its fine detail brought to that of the dreamt frames around it (resampling and
-        cross-fading soften it: uncorrected, a film shimmers at the cadence)."""
+        cross-fading soften it: uncorrected, a film shimmers at the cadence). ``details``: the two
+        dreamt frames' fine detail (:func:`coherence.detail`)."""
         back = torch.linalg.inv(motion.compose(self.moves[index + 1:target + 1]))
         share = (index - done) / (target - done)
         weight = share * motion.inside(back, self.height, self.width, state.device).to(state.dtype)
         blended = self._carry(state, done, index) * (1 - weight) + motion.warp(following, back, "zeros") * weight
-        detail = (1 - share) * coherence.detail(state) + share * coherence.detail(following)
+        detail = (1 - share) * details[0] + share * details[1]
         return coherence.match_detail(self._held(blended.clamp(0, 1)), detail)
 
     def _dream(self, image, index: int):
