@@ -125,6 +125,30 @@ def test_tween_adds_frames_between_snapshots_in_the_spectra(cli, write, tmp_path
     assert np.abs(frames[1] - frames[0]).mean() < apart and np.abs(frames[2] - frames[3]).mean() < apart
 
 
+def test_snapshots_every_few_optimiser_steps_give_frames_inside_epochs(cli, write, tmp_path):
+    text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\nbatch_size = 4\nsnapshot_every_steps = 3\n'
+                                                 'tween = 1\ndream_start = "warm"\n[scenes.corruption]')
+    result = cli("render", write("t.toml", text), "--out", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    log = json.loads((tmp_path / "t" / "log.json").read_text())["scenes"]["train"]
+    per_epoch = log["steps_per_epoch"]  # 13 training examples in batches of 4
+    assert per_epoch == 4 and len(log["step_loss"]) == 8 * per_epoch
+    ends = {epoch * per_epoch for epoch in (0, 2, 4, 6, 8)}
+    assert log["snapshot_steps"] == sorted(ends | set(range(0, 33, 3)))
+    assert log["snapshots"][:4] == [0, 0.75, 1.5, 2]  # epochs, fractional inside one
+    assert log["video"]["frames"] == 14 + 13 * 1 and len(log["dreams"]) == 14
+    inside = [moment["step"] for moment in log["moments"]]
+    assert inside == [step for step in log["snapshot_steps"] if step % per_epoch]
+    assert all(0 <= moment["heldout_accuracy"] <= 1 and moment["loss"] > 0 for moment in log["moments"])
+
+
+def test_snapshots_inside_epochs_are_refused_past_the_frame_limit(cli, write):
+    text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\nbatch_size = 1\nsnapshot_every_steps = 1\n'
+                                                 'epochs = 1000\n[scenes.corruption]').replace("epochs = 8\n", "")
+    result = cli("validate", "--quick", write("t.toml", text))
+    assert result.exit_code == 2 and "scenes.0.snapshot_every" in result.output and "frames" in result.output
+
+
 def test_tween_needs_the_film_layout_and_pictures(cli, write):
     result = cli("validate", "--quick", write("t.toml", DREAMY.replace("[scenes.corruption]", "tween = 2\n[scenes.corruption]")))
     assert result.exit_code == 2 and "scenes.0.tween" in result.output and 'layout = "film"' in result.output

@@ -135,13 +135,14 @@ class PartCache:
         self.root = folder / CACHE_FOLDER / "parts" / scene_name
         self.folder = self.root / fingerprint[:16]
         self.enabled = enabled
-        self.reused = 0
+        self.reused = 0  # parts an earlier, interrupted render left (not those this one saved and reads back)
+        self.saved: set[str] = set()
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
 
     def load(self, key: str) -> dict | None:
-        if not self.enabled:
+        if not self.enabled and key not in self.saved:  # --force: only what this render saved itself
             return None
         import torch
 
@@ -149,11 +150,11 @@ class PartCache:
             payload = torch.load(self._path(key), map_location="cpu", weights_only=True)
         except (OSError, RuntimeError, EOFError, ValueError):
             return None
-        self.reused += 1
+        self.reused += key not in self.saved
         return payload
 
     def has(self, key: str) -> bool:
-        return self.enabled and self._path(key).is_file()
+        return (self.enabled or key in self.saved) and self._path(key).is_file()
 
     def save(self, key: str, payload: dict) -> None:
         import torch
@@ -163,6 +164,7 @@ class PartCache:
         make_folder(self.folder)
         with atomic_path(self._path(key)) as temporary:
             torch.save(payload, temporary)
+        self.saved.add(key)
 
     def clear(self) -> None:
         import shutil

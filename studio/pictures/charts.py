@@ -132,14 +132,14 @@ def loss_figure(history, epoch: int, width: int, height: int = 250, chance: floa
             shown[key] = series
     accuracy.set_ylim(0, 1.02)
     accuracy.tick_params(colors="#8090a0", labelsize=7)
-    marker = min(max(epoch - 1, 0), len(history.loss) - 1)
+    marker = min(max(math.ceil(epoch) - 1, 0), len(history.loss) - 1)  # inside an epoch: the one under way
     axes.axvline(epoch, color="#ffffff", linewidth=0.8, alpha=0.7)
     if epoch:
         axes.plot([epoch], [history.loss[marker]], "o", color="#ffffff", markersize=4)
     axes.set_xlim(0, len(history.loss))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("epoch", color="#a0a0a8", fontsize=7, labelpad=1)
-    title = f"epoch {epoch}   loss {history.loss[marker]:.4g}   training accuracy {history.accuracy[marker]:.0%}"
+    title = f"epoch {epoch:g}   loss {history.loss[marker]:.4g}   training accuracy {history.accuracy[marker]:.0%}"
     judged = shown.get("heldout_accuracy") or shown.get("clean_accuracy")
     if judged:
         title += f"   {'held-out' if 'heldout_accuracy' in shown else 'clean'} {judged[marker]:.0%}"

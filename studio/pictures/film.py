@@ -148,6 +148,23 @@ def grid_shape(count: int, box: tuple[int, int], aspect: float = 1.0) -> tuple[i
     return best
 
 
+def caption_bar(height: int) -> int:
+    """Pixels of the film layout's caption line in a frame ``height`` tall."""
+    return max(24, round(height / 15))
+
+
+def film_tile(count: int, size: tuple[int, int]) -> int:
+    """The side of each of ``count`` square pictures in a :func:`film_frame` of ``size`` (h, w):
+    the size to draw them at, so the film shows them pixel for pixel.
+
+    Example:
+        >>> film_tile(6, (720, 1280))
+        320
+    """
+    height, width = size
+    return grid_shape(count, (height - caption_bar(height) - 3 * GAP, width - 2 * GAP))[2]
+
+
 def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series: Sequence[float] = (),
                marker: int = 0, labels: Sequence[str] = ()) -> torch.Tensor:
     """The ``film`` layout: the pictures (N, 3, h, w) fill the frame in the largest grid that
@@ -165,7 +182,7 @@ def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series:
         (3, H, W) in [0, 1].
     """
     height, width = size
-    bar = max(24, round(height / 15))
+    bar = caption_bar(height)
     frame = blank(size)
     area = (height - bar - 3 * GAP, width - 2 * GAP)
     rows, columns, tile = grid_shape(len(pictures), area, pictures.shape[-1] / pictures.shape[-2])

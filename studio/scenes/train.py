@@ -11,6 +11,7 @@ the watched channels' pictures, the loss and accuracy curves with the epoch mark
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,7 +20,7 @@ from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import Channels, SceneSection, Video, check_channels, meta
-from studio.preset.limits import MAX_EPOCHS, MAX_STEPS, Limits
+from studio.preset.limits import MAX_EPOCHS, MAX_SIDE, MAX_STEPS, Limits
 
 torch = lazy("torch")
 budget = lazy("studio.budget")
@@ -86,6 +87,7 @@ class Section(SceneSection, Video):
     hidden: int = field(default=16, **meta(min=1, max=4096))
     epochs: int = field(default=450, **meta(min=1, max=MAX_EPOCHS, limit="epochs"))
     snapshot_every: int = field(default=10, **meta(min=1))
+    snapshot_every_steps: int = field(default=0, **meta(min=0, max=1_000_000))
     lr: float | tuple[float, float] = field(default=0.01, **meta(min=0.0, max=100.0))
     batch_size: int = field(default=64, **meta(min=1, max=65536))
     watch: str | None = None
@@ -99,6 +101,7 @@ class Section(SceneSection, Video):
     heldout: float = field(default=0.2, **meta(min=0.0, max=0.9, expect="a fraction in [0, 0.9]"))
     dream_start: Literal["fixed", "warm"] = "fixed"
     dream_steps_warm: int = field(default=12, **meta(min=1, max=MAX_STEPS, limit="steps"))
+    dream_size: int | None = field(default=None, **meta(min=16, max=MAX_SIDE, limit=f"{MAX_SIDE} px per side"))
     tween: int = field(default=0, **meta(min=0, max=120))
     corruption: Corruption = field(default_factory=Corruption)
     loss_schedule: LossSchedule = field(default_factory=LossSchedule)
@@ -122,19 +125,29 @@ class Section(SceneSection, Video):
                           self.channels)
         if self.channels is not None:
             check_channels(self.channels, limits)
+        if self.dream_size is not None and self.net != "model":
+            raise Problem("dream_size", "a small net reads images of one size only",
+                          'no `dream_size` (its pictures are `image_size`), or net = "model"', self.dream_size)
         if self.snapshot_every > self.epochs:
             raise Problem("snapshot_every", "longer than the training", f"at most `epochs` ({self.epochs})",
                           self.snapshot_every)
         if self.dream_start == "warm" and not self.dream_interval:
             raise Problem("dream_start", "no pictures to continue", '`dreams_every` above 0 (or net = "model")',
                           self.dream_start)
+        if self.snapshot_every_steps and self.layout != "film":
+            raise Problem("snapshot_every_steps", "snapshots inside an epoch are film frames",
+                          'layout = "film" (the lab\'s charts are per epoch)', self.snapshot_every_steps)
         if self.tween and (self.layout != "film" or not self.dream_interval):
             raise Problem("tween", "tweens interpolate the units' pictures",
                           'layout = "film" with dreams (`dreams_every` above 0, or net = "model")', self.tween)
-        frames = (self.epochs // self.snapshot_every + 1) * (self.tween + 1)
+        snapshots = self.epochs // self.snapshot_every + 1
+        if self.snapshot_every_steps:  # at most: the dataset may hold fewer than classes × per_class
+            per_epoch = -(-round(self.classes * self.per_class * (1 - self.heldout)) // self.batch_size)
+            snapshots += self.epochs * per_epoch // self.snapshot_every_steps
+        frames = snapshots * (self.tween + 1)
         if frames > limits.frames:
             raise Problem("snapshot_every", f"over the limit of {limits.frames} frames",
-                          f"(epochs / snapshot_every + 1) × (tween + 1) at most {limits.frames}", f"{frames} frames")
+                          f"snapshots × (tween + 1) at most {limits.frames}", f"{frames} frames")
 
     def draft_changes(self) -> dict:
         # a tenth of the epochs and about a tenth of the frames: a quick look, not a slow video
@@ -144,6 +157,8 @@ class Section(SceneSection, Video):
             changes.update(per_class=min(self.per_class, 8), image_size=min(self.size, 64))
         if self.tween:
             changes["tween"] = 1
+        if self.dream_size:
+            changes["dream_size"] = min(self.dream_size, 128)
         return changes
 
 
@@ -168,10 +183,25 @@ class Scene:
         self.units = self.watched_units()
         self.seen = corrupting.as_seen(self.probe.cpu(), section.corruption,
                                        context.generator("probe-corruption")).to(context.device)
-        self.snapshots = trainer.snapshot_epochs(section.epochs, section.snapshot_every)
-        self.dream_start = watch.dream_start(section.size, context.generator("dream"))
+        self.per_epoch = -(-len(self.data.labels) // section.batch_size)  # optimiser steps an epoch
+        self.snapshots = trainer.snapshot_steps(section.epochs, section.snapshot_every, self.per_epoch,
+                                                section.snapshot_every_steps)
+        frames = len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
+        self.dream_start = watch.dream_start(self.dream_side(), context.generator("dream"))
         self.first_dreams = self.newest_dreams = self.last_dreams = None
-        self.total = section.epochs + len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
+        self.total = section.epochs + frames
+
+    def dream_side(self) -> int:
+        """Pixels a side of the units' pictures: a small net reads its image size only; a model's
+        are drawn as large as the film layout shows them (else at the training images' size)."""
+        section = self.context.section
+        if self.kind == "small":
+            return section.size
+        if section.dream_size:
+            return section.dream_size
+        if section.layout == "film":
+            return film.film_tile(len(self.units), section.video_size)
+        return section.size
 
     def build_net(self, classes: int) -> None:
         """The network that trains, the watched layer's path in it and the watched units."""
@@ -221,14 +251,21 @@ class Scene:
                                   context.source, context.key("probe"))
         return image.mean(dim=1, keepdim=True) if self.data.channels == 1 else image
 
-    def dreams(self, epoch: int) -> torch.Tensor | None:
-        """What the watched units want to see, redrawn every ``dreams_every`` epochs from the
-        same start with the same transforms (kept for the frames in between, so every frame has
-        the same layout)."""
+    def epoch(self, step: int) -> int | float:
+        """The epoch a snapshot's step falls at: whole at an epoch's end, else to two decimals."""
+        whole, inside = divmod(step, self.per_epoch)
+        return whole if not inside else round(step / self.per_epoch, 2)
+
+    def dreams(self, step: int) -> torch.Tensor | None:
+        """What the watched units want to see, redrawn every ``dreams_every`` epochs (and at
+        every snapshot inside an epoch) from the same start with the same transforms (kept for
+        the frames in between, so every frame has the same layout)."""
         interval = self.context.section.dream_interval
         if not interval:
             return None
-        if epoch % interval == 0 or epoch == self.snapshots[-1] or self.last_dreams is None:
+        epoch = self.epoch(step)
+        if (self.context.section.snapshot_every_steps or epoch % interval == 0 or step == self.snapshots[-1]
+                or self.last_dreams is None):
             units = self.units
             # warm: go on from the last pictures, so a unit's picture changes as its weights do
             warm = self.context.section.dream_start == "warm" and self.newest_dreams is not None
@@ -253,57 +290,66 @@ class Scene:
                                                         columns=len(units))
         return self.last_dreams
 
-    def caption(self, history, epoch: int) -> str:
+    def caption(self, history, step: int) -> str:
         """One line: where the run is, how it does, and the corruption in force."""
         section = self.context.section
-        if epoch == 0:
-            words = [f"epoch 0 of {section.epochs}: untrained"]
+        epoch = self.epoch(step)
+        counted = f" (step {step} of {section.epochs * self.per_epoch})" if section.snapshot_every_steps else ""
+        if step == 0:
+            words = [f"epoch 0 of {section.epochs}{counted}: untrained"]
         else:
-            at = min(epoch, len(history.loss)) - 1
-            words = [f"epoch {epoch} of {section.epochs}", f"loss {history.loss[at]:.4g}",
-                     f"training accuracy {history.accuracy[at]:.0%}"]
-            judged = history.heldout_accuracy or history.clean_accuracy
-            if judged:
-                words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged[at]:.0%}")
-                if judged[at] <= 1 / len(self.data.classes) + 0.02:
+            at = math.ceil(epoch) - 1  # the epoch under way (or just ended)
+            moment = next((m for m in history.moments if m["step"] == step), None)
+            loss, accuracy, judged = ((moment["loss"], moment["accuracy"], moment["heldout_accuracy"]) if moment else
+                                      (history.loss[at], history.accuracy[at],
+                                       (history.heldout_accuracy or history.clean_accuracy or [None] * (at + 1))[at]))
+            words = [f"epoch {epoch:g} of {section.epochs}{counted}", f"loss {loss:.4g}",
+                     f"training accuracy {accuracy:.0%}"]
+            if judged is not None:
+                words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged:.0%}")
+                if judged <= 1 / len(self.data.classes) + 0.02:
                     words.append("at chance: collapsed")
             if abs(history.multiplier[at] - 1.0) > 1e-9:
                 words.append(f"loss x {history.multiplier[at]:g}" + (" (ascent)" if history.multiplier[at] < 0 else ""))
         return "  ·  ".join(words + corruption_words(section.corruption))
 
-    def frame(self, history, epoch: int, living: int) -> torch.Tensor:
+    def frame(self, history, step: int, living: int) -> torch.Tensor:
         section = self.context.section
         if section.layout == "film":
-            return self.film_frame(history, epoch)
+            return self.film_frame(history, step)
         def chart(width, height):
-            return charts.loss_chart(history, epoch, width, height, chance=1 / len(self.data.classes), titled=False)
+            return charts.loss_chart(history, self.epoch(step), width, height, chance=1 / len(self.data.classes),
+                                     titled=False)
 
-        return film.lab_frame(self.lab_panel(history, epoch, living), chart, section.video_size,
-                              self.caption(history, epoch))
+        return film.lab_frame(self.lab_panel(history, step, living), chart, section.video_size,
+                              self.caption(history, step))
 
-    def film_frame(self, history, epoch: int, tiles: torch.Tensor | None = None) -> torch.Tensor:
+    def film_frame(self, history, step: int, tiles: torch.Tensor | None = None) -> torch.Tensor:
         """The watched units' pictures fill the frame: what they want to see where dreams are
         drawn (``tiles``: pictures tweened between two snapshots), else their maps for the probe;
         one caption line and a loss sparkline."""
         if tiles is None:
-            self.dreams(epoch)
+            self.dreams(step)
             tiles = self.newest_dreams
         if tiles is not None:
             tiles = tiles.cpu()
         else:
             maps, _ = watch.watched_maps(self.net, self.watch, self.probe)
             tiles = training.diverging_tiles(maps[self.units].cpu())
-        return film.film_frame(tiles, self.caption(history, epoch), self.context.section.video_size,
-                               history.loss, max(epoch - 1, 0), [str(unit) for unit in self.units])
+        # the loss step by step where snapshots come inside epochs, else epoch by epoch
+        series, marker = ((history.step_loss, step - 1) if self.context.section.snapshot_every_steps else
+                          (history.loss, math.ceil(self.epoch(step)) - 1))
+        return film.film_frame(tiles, self.caption(history, step), self.context.section.video_size,
+                               series, max(marker, 0), [str(unit) for unit in self.units])
 
-    def lab_panel(self, history, epoch: int, living: int) -> torch.Tensor:
+    def lab_panel(self, history, step: int, living: int) -> torch.Tensor:
         section = self.context.section
         maps, caption = watch.watched_maps(self.net, self.watch, self.probe)
         probes = torch.cat([self.probe, self.seen]).cpu().expand(-1, 3, -1, -1)
         corrupted = not torch.equal(self.probe, self.seen)
         probe_tile = training.grid(probes if corrupted else probes[:1], "probe",
                                    ["clean", "as trained on"] if corrupted else None)
-        dreams = self.dreams(epoch)
+        dreams = self.dreams(step)
         if self.kind == "model":
             watched = layout.labelled_grid(training.diverging_tiles(maps[self.channels]), list(map(str, self.channels)),
                                            title=f"{self.label} for the clean probe", columns=len(self.channels))
@@ -335,13 +381,13 @@ class Scene:
                                         progress.update, store=self.context.parts, heldout=self.heldout)
         final, self.dream_log, activations, weights, living = None, [], [], [], []
         watched_weights = dict(self.net.named_modules())[self.watch]
-        earlier = None  # the previous snapshot's epoch and pictures, for tweens
-        for epoch in self.snapshots:
-            self.net.load_state_dict(states[epoch])
+        earlier = None  # the previous snapshot's step and pictures, for tweens
+        for step in self.snapshots:
+            self.net.load_state_dict(states[step])
             self.net.eval()
             living.append(watch.living_units(self.net, self.watch, self.data.images.to(self.context.device),
                                              section.batch_size))
-            final = self.frame(history, epoch, living[-1])
+            final = self.frame(history, step, living[-1])
             activations.append(self.watched_activation())
             weights.append(watch.weight_vector(watched_weights))
             if section.tween and earlier is not None:
@@ -349,7 +395,7 @@ class Scene:
                     between = optimize.param.tween(earlier[1], self.newest_dreams, step / (section.tween + 1))
                     yield Frame(self.film_frame(history, earlier[0], between))
                     progress.update(1)
-            earlier = (epoch, self.newest_dreams)
+            earlier = (step, self.newest_dreams)
             yield Frame(final)
             progress.update(1)
         yield Still(final)
@@ -358,8 +404,12 @@ class Scene:
                                  "heldout": len(self.heldout.labels) if self.heldout else 0})
         yield Record("corruption", self.report)
         yield Record("loss_schedule", section.loss_schedule.kind)
-        yield Record("snapshots", self.snapshots)
-        for key in ("loss", "objective", "multiplier", "accuracy", "clean_accuracy", "heldout_accuracy"):
+        yield Record("snapshots", [self.epoch(step) for step in self.snapshots])
+        if section.snapshot_every_steps:
+            yield Record("snapshot_steps", self.snapshots)
+            yield Record("steps_per_epoch", self.per_epoch)
+            yield Record("moments", history.moments)
+        for key in ("loss", "objective", "multiplier", "accuracy", "clean_accuracy", "heldout_accuracy", "step_loss"):
             yield Record(key, getattr(history, key))
         yield Record("watched", {"layer": self.label, "units": self.units})
         yield Record("watched_activation", activations)
