@@ -171,3 +171,31 @@ def test_progressive_tweens_between_its_frames(cli, write, tmp_path):
     assert cli("render", write("v.toml", preset), "--out", tmp_path, "-q").exit_code == 0
     log = json.loads((tmp_path / "v" / "log.json").read_text())["scenes"]["progressive"]
     assert log["video"]["frames"] == 3 + 2 * 3 and log["frames"] == 3
+
+
+def test_warm_progressive_frames_grow_from_the_one_before(cli, write, tmp_path):
+    change = {}
+    for start in ("fixed", "warm"):
+        preset = ('[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\nkind = "progressive"\n'
+                  'layer = "blocks.2"\nchannel = 1\nneurons = 4\nsize = [48, 48]\nsteps = 12\nparam = "fft"\n'
+                  f'frame_start = "{start}"\nsteps_warm = 3\nvideo_size = [320, 180]\n')
+        result = cli("render", write(f"{start}.toml", preset), "--out", tmp_path / start)
+        assert result.exit_code == 0, result.output
+        log = json.loads((tmp_path / start / "v" / "log.json").read_text())["scenes"]["progressive"]
+        assert log["video"]["frames"] == 4 and len(log["final_objective_per_frame"]) == 4
+        change[start] = log["frame_change"]["median"]
+        if start == "warm":  # 12 steps for the first frame, 3 for each of the others
+            assert "21 units of work" in result.output
+    assert change["warm"] < change["fixed"], change
+
+
+def test_a_tour_tweens_between_its_optimised_frames(cli, write, tmp_path):
+    preset = ('[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\nkind = "tour"\n'
+              'layer = "blocks.1"\nchannels = [0, 2]\nframes_per_channel = 2\nsize = [32, 32]\nsteps = 2\n'
+              'tween = 3\nvideo_size = [320, 180]\n')
+    assert cli("render", write("v.toml", preset), "--out", tmp_path, "-q", "--set", "output.frames=true").exit_code == 0
+    log = json.loads((tmp_path / "v" / "log.json").read_text())["scenes"]["tour"]
+    assert log["video"]["frames"] == 3 + 2 * 3
+    frames = [np.asarray(Image.open(path)).astype(float) for path in sorted((tmp_path / "v" / "tour").glob("frame-*.png"))]
+    apart = np.abs(frames[0] - frames[4]).mean()  # optimised frames 0 and 1, three tweens between
+    assert 0 < np.abs(frames[1] - frames[0]).mean() < apart and np.abs(frames[3] - frames[4]).mean() < apart

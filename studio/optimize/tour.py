@@ -17,7 +17,18 @@ from studio.optimize.aligned import AlignedImages
 from studio.optimize.loop import Settings, StepLoop, autocast
 from studio.optimize.objectives import blend
 
-CHUNK = 16  # frames per forward pass; fixed, so the sum of gradients is always taken the same way
+CHUNK = 16  # frames per forward pass at 128 x 128; fixed per size, so the gradients are always summed the same way
+CHUNK_PIXELS = CHUNK * 128 * 128  # past this a CPU step costs more per frame (caches), so bigger frames go fewer at once
+
+
+def chunk_size(size: tuple[int, int]) -> int:
+    """Frames per forward pass at ``size`` (h, w): 16 at 128², 1 at 512² and above.
+
+    Example:
+        >>> chunk_size((128, 128)), chunk_size((256, 256)), chunk_size((1024, 1024))
+        (16, 4, 1)
+    """
+    return max(1, CHUNK_PIXELS // (size[0] * size[1]))
 
 
 def tour_positions(keys: int, frames_per_channel: int) -> torch.Tensor:
@@ -49,7 +60,8 @@ def tour(model: LoadedModel, path: str, channels: Sequence[int], frames_per_chan
     keys = torch.tensor(list(channels))
     param = AlignedImages(positions, len(channels), size, generator, device)
     tap = LayerTap(model, [path])
-    chunks = [slice(start, start + CHUNK) for start in range(0, len(positions), CHUNK)]
+    chunk = chunk_size(size)
+    chunks = [slice(start, start + chunk) for start in range(0, len(positions), chunk)]
     objectives = [blend(path, keys[segment[c]].to(device), keys[segment[c] + 1].to(device), alpha[c]) for c in chunks]
 
     def closure() -> dict[str, torch.Tensor]:

@@ -1,9 +1,12 @@
 """`progressive`: seed 002's neuron-by-neuron video. Frame k maximises neurons 0..k of one
-feature map in reading order (row by row), every frame from the same seeded start; all frames
-are one batch (split to fit memory), frame k with its own objective."""
+feature map in reading order (row by row). ``frame_start = "fixed"`` (the seed's way): every
+frame from the same seeded start, all frames one batch (split to fit memory), frame k with its
+own objective. ``"warm"``: frame k goes on from frame k - 1's picture for ``steps_warm`` steps,
+so the picture grows instead of being redrawn (and a big film costs a few steps a frame)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,7 +15,7 @@ from studio.preset.coerce import Problem
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, Video, meta, need_layer
-from studio.preset.limits import MAX_FRAMES, Limits
+from studio.preset.limits import MAX_FRAMES, MAX_STEPS, Limits
 from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
 
 torch = lazy("torch")
@@ -29,6 +32,8 @@ class Section(SceneSection, InputImage, Optimisation, Video):
     neurons: int | Literal["all"] = field(default="all", **meta(min=1, max=MAX_FRAMES, limit="frames"))
     batch: int | None = field(default=None, **meta(min=1, max=MAX_FRAMES))
     tween: int = field(default=0, **meta(min=0, max=120))
+    frame_start: Literal["fixed", "warm"] = "fixed"
+    steps_warm: int = field(default=12, **meta(min=1, max=MAX_STEPS, limit="steps"))
 
     def check(self, limits: Limits):
         need_layer(self, "Mixed_6b")
@@ -42,6 +47,8 @@ class Section(SceneSection, InputImage, Optimisation, Video):
         changes["neurons"] = DRAFT_FRAMES if self.neurons == "all" else min(self.neurons, DRAFT_FRAMES)
         if self.tween:
             changes["tween"] = 1
+        if self.frame_start == "warm":
+            changes["steps_warm"] = min(self.steps_warm, 4)
         return changes
 
 
@@ -60,12 +67,32 @@ class Scene:
         self.grid = final[1:]
         available = final[1] * final[2]
         self.count = available if section.neurons == "all" else min(section.neurons, available)
-        self.frames = optimize.chunks(list(range(1, self.count + 1)),
-                                      optimize.batch_size(section.batch, self.sizes[-1], context.device))
+        self.warm = section.frame_start == "warm"
+        self.frames = ([[number] for number in range(1, self.count + 1)] if self.warm else
+                       optimize.chunks(list(range(1, self.count + 1)),
+                                       optimize.batch_size(section.batch, self.sizes[-1], context.device)))
         self.memory = context.check_memory(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
                                            what=f"a batch of {len(self.frames[0])} frames",
                                            units=units_per_step(self.sizes))
-        self.total = section.steps * len(self.sizes) * len(self.frames)
+        self.total = (section.steps * len(self.sizes) + section.steps_warm * (self.count - 1) if self.warm else
+                      section.steps * len(self.sizes) * len(self.frames))
+
+    def climbed(self, objective, progress, climbs):
+        """Each frame's picture in order: a batch at a time from the seeded start, or (warm) one
+        at a time, each from the one before at the final size."""
+        section, settings = self.context.section, ascent_settings(self.context.section)
+        if not self.warm:
+            for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes, settings,
+                                                    self.context.seed("ascent"), progress, self.context.parts, climbs):
+                yield from result
+            return
+        warm, start, sizes = dataclasses.replace(settings, steps=section.steps_warm), self.start, self.sizes
+        for number, frame in enumerate(self.frames):
+            for _, result in optimize.climb_batches(self.model, objective, [frame], start, sizes,
+                                                    settings if number == 0 else warm, self.context.seed("ascent"),
+                                                    progress, self.context.parts, climbs):
+                start, sizes = result[-1:], self.sizes[-1:]
+                yield from result
 
     def render(self, progress):
         section = self.context.section
@@ -76,23 +103,20 @@ class Scene:
             return -neurons if section.negative else neurons
 
         shown, previous = 0, None
-        for _, result in optimize.climb_batches(self.model, objective, self.frames, self.start, self.sizes,
-                                                ascent_settings(section), self.context.seed("ascent"),
-                                                progress, self.context.parts, climbs):
-            for image in result:
-                words = f"{self.path} channel {section.channel}: neurons 1 to {shown + 1} of {self.count}, in reading order"
-                for step in range(1, section.tween + 1 if previous is not None else 1):  # in the parameterisation
-                    between = optimize.param.tween(previous[None], image[None], step / (section.tween + 1),
-                                                   section.param)[0]
-                    yield Frame(film.letterbox(between, section.video_size, words))
-                shown, previous = shown + 1, image
-                yield Frame(film.letterbox(image, section.video_size, words))
+        for image in self.climbed(objective, progress, climbs):
+            words = f"{self.path} channel {section.channel}: neurons 1 to {shown + 1} of {self.count}, in reading order"
+            for step in range(1, section.tween + 1 if previous is not None else 1):  # in the parameterisation
+                between = optimize.param.tween(previous[None], image[None], step / (section.tween + 1),
+                                               section.param)[0]
+                yield Frame(film.letterbox(between, section.video_size, words))
+            shown, previous = shown + 1, image
+            yield Frame(film.letterbox(image, section.video_size, words))
         yield Still(climbs.images[-1])
         yield Record("layer", self.path)
         yield Record("channel", section.channel)
         yield Record("feature_map", list(self.grid))
         yield Record("frames", self.count)
-        yield Record("objective", climbs.curve)
+        yield Record("objective", climbs.curves[0] if self.warm else climbs.curve)  # warm: the first frame's climb
         if climbs.splits:
             yield Record("out_of_memory_splits", climbs.splits)
         yield Record("final_objective_per_frame", climbs.values)

@@ -33,6 +33,7 @@ class Section(SceneSection, Transforms, Video):
     jitter: int = field(default=4, **meta(min=0, max=512))
     rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
     scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    tween: int = field(default=0, **meta(min=0, max=120))
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.4")
@@ -40,15 +41,18 @@ class Section(SceneSection, Transforms, Video):
             raise Problem("channels", "a tour needs two channels or more", "the channels visited, in order, "
                           "such as [3, 17, 42, 3]", list(self.channels))
         check_channels(self.channels, limits)
-        frames = (len(self.channels) - 1) * self.frames_per_channel + 1
+        optimised = (len(self.channels) - 1) * self.frames_per_channel + 1
+        frames = optimised + (optimised - 1) * self.tween
         if frames > limits.frames:
             raise Problem("frames_per_channel", f"over the limit of {limits.frames} frames",
-                          f"(channels - 1) × frames_per_channel + 1 at most {limits.frames}", f"{frames} frames")
+                          f"((channels - 1) × frames_per_channel + 1) frames, each but the last followed by "
+                          f"`tween` more, at most {limits.frames}", f"{frames} frames")
         if self.param != "fft":
             raise Problem("param", "a tour is spectral", '"fft" (aligned interpolation shares spectra)', self.param)
 
     def draft_changes(self) -> dict:
-        return {**super().draft_changes(), "frames_per_channel": min(self.frames_per_channel, 4)}
+        return {**super().draft_changes(), "frames_per_channel": min(self.frames_per_channel, 4),
+                "tween": min(self.tween, 1)}
 
 
 class Scene:
@@ -62,8 +66,8 @@ class Scene:
                                              context.key("size"))[self.path]
         self.channels = context.channels(tuple(section.channels), shape[0])
         self.frames = (len(self.channels) - 1) * section.frames_per_channel + 1
-        self.memory = context.check_memory(self.model, [self.path], min(self.frames, touring.CHUNK), self.size,
-                                           what=f"a chunk of {min(self.frames, touring.CHUNK)} frames")
+        chunk = min(self.frames, touring.chunk_size(self.size))
+        self.memory = context.check_memory(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames")
         self.total = section.steps
 
     def render(self, progress):
@@ -78,6 +82,12 @@ class Scene:
             leg, offset = divmod(index, section.frames_per_channel)
             words = (f"{label} channel {self.channels[leg]}" if offset == 0 else
                      f"{label} channel {self.channels[leg]} to {self.channels[leg + 1]}")
+            if index:  # frames between optimised ones, interpolated in their spectra
+                passing = f"{label} channel {self.channels[leg - (offset == 0)]} to {self.channels[leg + (offset > 0)]}"
+                for step in range(1, section.tween + 1):
+                    between = optimize.param.tween(frames[index - 1:index], frames[index:index + 1],
+                                                   step / (section.tween + 1))[0]
+                    yield Frame(film.letterbox(between, section.video_size, passing))
             yield Frame(film.letterbox(frame, section.video_size, words))
         keys = frames[::section.frames_per_channel]
         for number, (channel, image) in enumerate(zip(self.channels, keys)):
