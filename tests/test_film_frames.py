@@ -199,3 +199,13 @@ def test_a_tour_tweens_between_its_optimised_frames(cli, write, tmp_path):
     frames = [np.asarray(Image.open(path)).astype(float) for path in sorted((tmp_path / "v" / "tour").glob("frame-*.png"))]
     apart = np.abs(frames[0] - frames[4]).mean()  # optimised frames 0 and 1, three tweens between
     assert 0 < np.abs(frames[1] - frames[0]).mean() < apart and np.abs(frames[3] - frames[4]).mean() < apart
+
+
+def test_frame_change_is_the_mean_change_between_the_written_frames(cli, write, tmp_path):
+    text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\ntween = 1\nvideo_size = [320, 180]\n[scenes.corruption]')
+    assert cli("render", write("t.toml", text), "--out", tmp_path, "-q", "--set", "output.frames=true").exit_code == 0
+    change = json.loads((tmp_path / "t" / "log.json").read_text())["scenes"]["train"]["frame_change"]
+    frames = [np.asarray(Image.open(path)).astype(float) for path in sorted((tmp_path / "t" / "train").glob("frame-*.png"))]
+    measured = [np.abs(b - a).mean() / 255 for a, b in zip(frames, frames[1:])]
+    assert len(change["per_frame"]) == len(measured) == 8
+    assert np.allclose(change["per_frame"], measured, atol=1e-6) and change["median"] == round(float(np.median(measured)), 6)

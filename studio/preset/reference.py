@@ -77,6 +77,12 @@ MEANINGS = {
     "dream_start": "`fixed`: every snapshot's pictures from the same seeded start; `warm`: each goes on from the last snapshot's, so a unit's picture changes as its weights do",
     "dream_steps_warm": "steps per snapshot when `dream_start = \"warm\"`",
     "tween": "frames between consecutive snapshots (frames), interpolated in the pictures' parameterisation (spectra), not cross-faded",
+    "progressive.tween": "frames between consecutive frames (one more neuron each), interpolated in the pictures' parameterisation",
+    "tour.tween": "frames between consecutive optimised frames, interpolated in their spectra (a long film from a few optimised frames)",
+    "snapshot_every_steps": "also a snapshot every N optimiser steps (film layout): a 12-epoch fine-tune of 4 steps an epoch gives 48; 0: per epoch only",
+    "dream_size": "pixels a side of the units' pictures (net = \"model\"); default: as large as the film layout shows them, else `image_size`",
+    "frame_start": "`fixed`: every frame from the same seeded start (all frames one batch); `warm`: each frame goes on from the one before",
+    "steps_warm": "steps per frame after the first when `frame_start = \"warm\"`",
     "zoom.frames": "frames in the film", "zoom.input": "the first frame: `noise`, `black`, `white`, `gray`, "
     "`builtin:NAME` or a path",
     "zoom.zoom": "scale per frame (above 1 moves in): a number or a schedule, `\"0:(1.02), 120:(1.0)\"`",
