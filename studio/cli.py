@@ -180,7 +180,7 @@ def gallery(presets_dir, out, force, web, quiet):
         fail(error)
     if not quiet:
         for entry in entries:
-            click.echo(f"  {entry.preset.name:<36} {entry.status:<9} {entry.note[:90]}")
+            click.echo(f"  {entry.name:<36} {entry.status:<9} {entry.note[:90]}")
         click.echo(f"-> {out / 'index.html'}")
     if any(e.status == "failed" for e in entries):
         sys.exit(1)

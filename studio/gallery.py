@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio import __version__
-from studio.errors import ModelError, StudioError
+from studio.errors import ModelError, PresetError, StudioError
 from studio.output.files import write_text
 from studio.preset import Preset, dumps, load_preset
 
@@ -39,9 +39,33 @@ def is_fresh(preset: Preset, out: Path) -> bool:
 
 @dataclass
 class GalleryEntry:
-    preset: Preset
+    preset: Preset | None  # None: the file is not a valid preset
     status: str  # rendered | fresh | skipped | failed
     note: str = ""
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.preset.name if self.preset else self.source
+
+
+def load_all(paths: list[Path]) -> tuple[list[Preset], list[GalleryEntry]]:
+    """Every preset that loads, and an entry for each file that does not (one broken preset does
+    not stop the gallery). Two presets with the same name would render into one folder: refused
+    before anything renders, naming both files."""
+    presets, broken, seen = [], [], {}
+    for path in paths:
+        try:
+            preset = load_preset(path)
+        except StudioError as error:
+            broken.append(GalleryEntry(None, "failed", str(error), path.name))
+            continue
+        if preset.name in seen:
+            raise PresetError(str(path), "preset.name", f"the same name as {seen[preset.name]}: both would "
+                              f"render into {preset.name}/", expected="a name of its own", found=preset.name)
+        seen[preset.name] = str(path)
+        presets.append(preset)
+    return presets, broken
 
 
 def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False,
@@ -52,19 +76,17 @@ def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False
 
     from studio.distributed import render_team, world_size
 
-    entries = []
-    paths = sorted(presets_dir.glob("*.toml"))
+    presets, entries = load_all(sorted(presets_dir.glob("*.toml")))
     resume = not force
     if world_size() > 1:  # torchrun: the team renders, then process 0 lists and assembles
-        stale = [preset for preset in map(load_preset, paths) if force or not is_fresh(preset, out)]
+        stale = [preset for preset in presets if force or not is_fresh(preset, out)]
         render_team(stale, out, quiet=True, resume=resume, memory_limit_gb=None, assemble=False)
         if int(os.environ.get("RANK", "0")):
             return []
         resume = True
-    progress = progress_bar(len(paths), "gallery", quiet, unit="preset")
-    for path in paths:
+    progress = progress_bar(len(presets), "gallery", quiet, unit="preset")
+    for preset in presets:
         progress.update(1)
-        preset = load_preset(path)
         if not force and is_fresh(preset, out):
             entries.append(GalleryEntry(preset, "fresh"))
             continue
@@ -82,6 +104,6 @@ def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False
     progress.close()
     from studio.gallery_page import Listed, page
 
-    listed = [Listed(e.preset, e.status in ("rendered", "fresh"), e.note) for e in entries]
+    listed = [Listed(e.preset, e.status in ("rendered", "fresh"), e.note, e.source) for e in entries]
     write_text(out / "index.html", page(listed, out, web))
     return entries

@@ -22,11 +22,76 @@ FILM_WIDTH = 960             # videos this wide or wider are films: a whole row
 
 @dataclass
 class Listed:
-    """A preset as the page shows it: rendered (with its folder) or not, with the reason."""
+    """A preset as the page shows it: rendered (with its folder) or not, with the reason.
+    ``preset`` is None for a file that is not a valid preset (``source`` names it)."""
 
-    preset: Preset
+    preset: Preset | None
     rendered: bool
     reason: str = ""
+    source: str = ""
+
+    @property
+    def title(self) -> str:
+        return (self.preset.preset.title or self.preset.name) if self.preset else self.source
+
+    @property
+    def name(self) -> str:
+        return self.preset.name if self.preset else self.source
+
+
+class LogError(ValueError):
+    """A log.json the page cannot trust: the page lists its preset as not rendered, with this."""
+
+
+def _expect(value, kind, where: str, what: str):
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise LogError(f"`{where}`: expected {what}, found {json.dumps(value)[:60]}")
+    return value
+
+
+def _size(value, where: str) -> list[int]:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                 and 0 < v < 100_000 for v in value)):
+        raise LogError(f"`{where}`: expected [width, height] in pixels, found {json.dumps(value)[:60]}")
+    return value
+
+
+def _file(value, where: str) -> str:
+    _expect(value, str, where, "a file name")
+    parts = Path(value).parts
+    if not parts or Path(value).is_absolute() or ".." in parts or ":" in value or "\\" in value:
+        raise LogError(f"`{where}`: expected a file inside the preset's folder, found {json.dumps(value)[:60]}")
+    return value
+
+
+def read_log(path: Path) -> dict:
+    """A preset's log.json, its every value the page shows checked for type (the page escapes
+    text; numbers and sizes must be numbers; files must lie inside the folder).
+
+    Raises:
+        LogError: one message naming the key and what was found.
+    """
+    try:
+        log = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise LogError(f"not readable JSON ({error})") from None
+    _expect(log, dict, "log", "an object")
+    _expect(log.get("device", ""), str, "device", "text")
+    for name, scene in _expect(log.get("scenes"), dict, "scenes", "an object of scenes").items():
+        _expect(scene, dict, f"scenes.{name}", "an object")
+        _expect(scene.get("seconds", 0), (int, float), f"scenes.{name}.seconds", "a number")
+        for index, still in enumerate(_expect(scene.get("stills", []), list, f"scenes.{name}.stills", "a list")):
+            where = f"scenes.{name}.stills.{index}"
+            _expect(still, dict, where, "an object")
+            _file(still.get("file"), f"{where}.file")
+            _size(still.get("size"), f"{where}.size")
+        if scene.get("video") is not None:
+            video = _expect(scene["video"], dict, f"scenes.{name}.video", "an object")
+            _file(video.get("file"), f"scenes.{name}.video.file")
+            _size(video.get("size"), f"scenes.{name}.video.size")
+            _expect(video.get("frames"), int, f"scenes.{name}.video.frames", "a count of frames")
+            _expect(video.get("fps", 1), (int, float), f"scenes.{name}.video.fps", "frames per second")
+    return log
 
 
 def model_label(preset: Preset) -> str:
@@ -208,25 +273,30 @@ document.addEventListener('click',e=>{const a=e.target.closest('a.zoom');const b
 def page(listed: list[Listed], out: Path, web: bool = False) -> str:
     """The whole page: contents, one section per rendered preset, then what was not rendered.
     ``web``: big stills open as full-resolution JPEGs (see :func:`full_size`)."""
+    logs, listed = {}, list(listed)
+    for place, item in enumerate(listed):
+        if item.rendered:
+            try:
+                logs[item.name] = read_log(out / item.name / "log.json")
+            except LogError as error:
+                listed[place] = Listed(item.preset, False, f"its log.json is broken: {error}", item.source)
     rendered = [item for item in listed if item.rendered]
-    logs = {item.preset.name: json.loads((out / item.preset.name / "log.json").read_text()) for item in rendered}
     widest = {name: max([(s.get("video") or {}).get("size", [0])[0] for s in log["scenes"].values()] + [0])
               for name, log in logs.items()}
     # films (the biggest first), then big stills, then the rest
     rendered.sort(key=lambda item: (rank(logs[item.preset.name]), -widest[item.preset.name]))
     missing = [item for item in listed if not item.rendered]
-    contents = "".join(f'<li><a href="#{html.escape(i.preset.name)}">{html.escape(i.preset.preset.title or i.preset.name)}'
-                       f'</a></li>' for i in rendered)
+    contents = "".join(f'<li><a href="#{html.escape(i.name)}">{html.escape(i.title)}</a></li>' for i in rendered)
     if missing:
         contents += '<li><a href="#not-rendered">Not rendered on this machine</a></li>'
     body = "".join(section(index, item, out, logs[item.preset.name], web) for index, item in enumerate(rendered))
     if missing:
-        rows = "".join(f'<li><strong>{html.escape(i.preset.preset.title or i.preset.name)}</strong> '
-                       f'({html.escape(i.preset.name)}, {html.escape(model_label(i.preset))}): '
+        rows = "".join(f'<li><strong>{html.escape(i.title)}</strong> '
+                       f'({html.escape(i.name + (", " + model_label(i.preset) if i.preset else ""))}): '
                        f'{html.escape(i.reason)}</li>' for i in missing)
         body += (f'<details id="not-rendered" class="skipped card full"><summary>Not rendered on this machine '
-                 f'({len(missing)})</summary><p class="meta">Their presets ship; render them where the weights '
-                 f'are.</p><ul>{rows}</ul></details>')
+                 f'({len(missing)})</summary><p class="meta">Their presets ship; each says why it is not here.'
+                 f'</p><ul>{rows}</ul></details>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>studio gallery</title>'
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style>'
             f'<script>{SCRIPT}</script></head><body><h1>studio gallery</h1>'

@@ -2,6 +2,8 @@
 
 import tomllib
 
+import pytest
+
 from studio.preset import load_preset
 
 from conftest import TINY_FEATURE_MAPS
@@ -144,3 +146,56 @@ def test_a_web_gallery_opens_big_stills_as_full_size_jpegs_and_keeps_working_wit
     assert (tmp_path / opened).stat().st_size < (tmp_path / "big.png").stat().st_size / 2
     (tmp_path / "big.png").unlink()  # published without its PNG: the page can still be written
     assert (preview(tmp_path, "big.png"), full_size(tmp_path, "big.png", web=True)) == (shown, opened)
+
+
+def test_a_broken_preset_is_listed_with_its_message_and_the_page_is_still_written(cli, write, tmp_path):
+    (tmp_path / "p").mkdir()
+    write("p/tiny.toml", TINY_FEATURE_MAPS)
+    write("p/broken.toml", '[preset]\nname = "broken"\n[[scenes]]\nkind = "maximise"\n')
+    result = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    page = (tmp_path / "g" / "index.html").read_text()
+    assert 'src="tiny/feature-maps.png"' in page
+    listed = page[page.index('id="not-rendered"'):]
+    assert "broken.toml" in listed and "maximize" in listed  # the file, and the message's "did you mean"
+
+
+def test_two_presets_with_one_name_are_refused_before_anything_renders(cli, write, tmp_path):
+    (tmp_path / "p").mkdir()
+    write("p/a.toml", TINY_FEATURE_MAPS)
+    write("p/b.toml", TINY_FEATURE_MAPS)
+    result = cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g")
+    assert result.exit_code == 2 and "a.toml" in result.output and "b.toml" in result.output
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("device", "<script>alert(1)</script>"),
+    ("frames", "<img src=x onerror=alert(1)>"),
+    ("size", ["<b>", 3]),
+    ("file", "../../../etc/passwd"),
+])
+def test_a_hostile_log_json_never_reaches_the_page_as_markup(cli, write, tmp_path, field, value):
+    import json as jsonlib
+
+    from studio.gallery_page import Listed, page
+    from studio.preset import load_preset
+
+    (tmp_path / "p").mkdir()
+    assert cli("gallery", "--presets", tmp_path / "p", "--out", tmp_path / "g").exit_code == 0
+    preset = load_preset(write("p/tiny.toml", TINY_FEATURE_MAPS))
+    folder = tmp_path / "g" / preset.name
+    folder.mkdir(parents=True)
+    video = {"file": "a.mp4", "frames": 3, "size": [640, 360], "fps": 24}
+    scene = {"kind": "feature-maps", "seconds": 1.0, "stills": [], "video": video}
+    log = {"device": "cpu", "scenes": {"maps": scene}}
+    if field == "device":
+        log["device"] = value
+    else:
+        video[field] = value
+    (folder / "log.json").write_text(jsonlib.dumps(log))
+    text = page([Listed(preset, True)], tmp_path / "g")
+    assert "<script>alert" not in text and "<img src=x" not in text and '"tiny/..' not in text
+    if field != "device":  # wrong types: listed as not rendered, with the key
+        listed = text[text.index('id="not-rendered"'):]
+        assert f"scenes.maps.video.{field}" in listed
