@@ -64,3 +64,18 @@ def test_colormap_and_grid_shapes():
     assert tiles.shape == (5, 3, 8, 8) and tiles.min() >= 0 and tiles.max() <= 1
     grid = labelled_grid(tiles, [str(i) for i in range(5)], title="t", columns=3)
     assert grid.shape[0] == 3 and grid.shape[2] > 3 * 8
+
+
+def test_a_video_keeps_a_preset_too_long_for_one_ffmpeg_argument(cli, write, tmp_path):
+    from studio.output.video import read_video_preset
+
+    description = "a long story, told again and again; " * 4200  # about 150 KB: past the kernel's 128 KiB
+    preset = ('[preset]\nname = "v"\ndescription = "' + description + '"\n[model]\nname = "efficientnet_lite0"\n'
+              '[[scenes]]\nkind = "progressive"\nlayer = "blocks.1"\nchannel = 1\nneurons = 2\nsize = [32, 32]\n'
+              'steps = 2\nvideo_size = [320, 180]\n')
+    result = cli("render", write("v.toml", preset), "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    kept = read_video_preset(tmp_path / "v" / "progressive.mp4")
+    assert description in kept and len(kept) > 150_000
+    assert sorted(path.name for path in (tmp_path / "v").iterdir() if path.name.startswith(".") and
+                  path.name != ".studio") == []

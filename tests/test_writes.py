@@ -118,3 +118,23 @@ def test_a_full_or_read_only_disk_keeps_what_finished_and_leaves_no_partial_file
     folder = tmp_path / "out" / "tiny"
     assert not [p for p in folder.rglob("*") if ".partial" in p.name]
     assert len([p for p in folder.rglob("*.png")]) == 2  # the two that finished
+
+
+def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, write, tmp_path):
+    import signal
+
+    preset = write("p.toml", '[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+                             'kind = "progressive"\nlayer = "blocks.1"\nchannel = 1\nneurons = 24\nbatch = 1\n'
+                             'size = [32, 32]\nsteps = 40\nvideo_size = [320, 180]\n')
+    folder = tmp_path / "v"
+    render = subprocess.Popen([sys.executable, "render.py", str(preset), "--out", str(tmp_path), "-q"],
+                              cwd=ROOT)
+    deadline = time.time() + 120
+    while not list(folder.glob(".progressive.*.partial.mp4")) and time.time() < deadline and render.poll() is None:
+        time.sleep(0.05)
+    render.send_signal(signal.SIGKILL)
+    render.wait()
+    left = list(folder.rglob(".*.partial*"))
+    assert any(path.suffix == ".mp4" for path in left), "the render was not killed while writing its video"
+    assert cli("render", preset, "--out", tmp_path, "-q").exit_code == 0
+    assert list(folder.rglob(".*.partial*")) == [] and (folder / "progressive.mp4").is_file()

@@ -36,8 +36,24 @@ class FolderLock:
                               "to finish (then this command finds its work done), or render elsewhere with "
                               "--out") from None
         self.handle = handle
+        sweep_partials(self.path.parent.parent)
 
     def release(self) -> None:
         if self.handle is not None:
             os.close(self.handle)
             self.handle = None
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove what a render killed outright (SIGKILL, a power cut) left half-written in
+    ``folder``: the ``.<name>.<random>.partial.<ext>`` files of ``atomic_path``, which no
+    process owns once the lock is ours. Returns what was removed."""
+    removed = []
+    for path in Path(folder).rglob(".*.partial*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path)
+    return removed

@@ -55,6 +55,9 @@ class FrameChange:
                 "p99": round(float(np.percentile(values, 99)), 6)}
 
 
+LONGEST_ARGUMENT = 64 * 1024  # bytes of a comment passed to ffmpeg as an argument (Linux allows 128 KiB)
+
+
 class VideoWriter:
     """Write an H.264 MP4 (yuv420p, Rec. 709 colours and tags, +faststart) frame by frame.
 
@@ -75,13 +78,37 @@ class VideoWriter:
         self._encoder = None
 
     def _open(self, width: int, height: int) -> None:
-        temporary = self._stack.enter_context(atomic_path(self.path))
+        self._temporary = temporary = self._stack.enter_context(atomic_path(self.path))
+        inline = self.comment and len(self.comment.encode()) <= LONGEST_ARGUMENT
         self._encoder = imageio_ffmpeg.write_frames(
             str(temporary), (width, height), fps=self.fps, codec="libx264", pix_fmt_out="yuv420p",
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
             output_params=["-crf", str(self.crf), "-movflags", "+faststart", "-f", "mp4", *BT709,
-                           *(["-metadata", f"comment={self.comment}"] if self.comment else [])])
+                           *(["-metadata", f"comment={self.comment}"] if inline else [])])
         self._encoder.send(None)
+
+    def _tag_from_file(self) -> None:
+        """A comment too long for one command-line argument (the kernel's limit is 128 KiB) goes
+        in through an ffmetadata file, the video stream copied as it is."""
+        import subprocess
+
+        folder = self._temporary.parent
+        metadata = folder / f".{self.path.stem}.metadata.txt"
+        tagged = folder / f".{self.path.stem}.tagged.mp4"
+        escaped = "".join("\\" + char if char in "=;#\\\n" else char for char in self.comment)
+        try:
+            metadata.write_text(f";FFMETADATA1\ncomment={escaped}\n", encoding="utf-8")
+            done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(self._temporary),
+                                   "-f", "ffmetadata", "-i", str(metadata), "-map", "0", "-map_metadata", "1",
+                                   "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tagged)],
+                                  capture_output=True, timeout=600)
+            if done.returncode != 0:
+                raise RenderError(f"{self.path.name}: ffmpeg could not tag the video: "
+                                  f"{done.stderr.decode(errors='replace').strip()[-200:]}")
+            tagged.replace(self._temporary)
+        finally:
+            metadata.unlink(missing_ok=True)
+            tagged.unlink(missing_ok=True)
 
     def write(self, pixels: np.ndarray) -> None:
         """Append one (H, W, 3) uint8 frame."""
@@ -101,6 +128,12 @@ class VideoWriter:
         if self._encoder is not None:
             self._encoder.close()
             self._encoder = None
+            if self.comment and len(self.comment.encode()) > LONGEST_ARGUMENT:
+                try:
+                    self._tag_from_file()
+                except BaseException:
+                    self.abort()
+                    raise
         self._stack.close()
 
     def abort(self) -> None:
