@@ -158,3 +158,38 @@ def test_missing_file():
     with pytest.raises(PresetError) as caught:
         load_preset("/nonexistent/preset.toml")
     assert "no such file" in str(caught.value)
+
+
+LITE = '[preset]\nname = "gap"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+
+
+@pytest.mark.parametrize("scene, key, words", [
+    ('kind = "maximize"\nlayer = "blocks.2"\nchannels = 2\nlr = []\n', "scenes.0.lr", "empty"),
+    ('kind = "dream"\nlayers = ["blocks.2"]\nblur = []\n', "scenes.0.blur", "empty"),
+    ('kind = "train"\nnet = "model"\nhidden = 32\n', "scenes.0.hidden", 'no effect with net = "model"'),
+    ('kind = "poster"\nlayer = "blocks.2"\nchannels = "0:8"\ngrid = [2, 2]\nsize = [64, 64]\n', "scenes.0.grid",
+     "fewer cells than channels"),
+    ('kind = "train"\ndataset = "shapes"\nnet = "small_cnn"\nclasses = 2\nper_class = 2\nimage_size = 16\n'
+     'epochs = 2\nsnapshot_every = 1\n[scenes.corruption]\nmissing = 0.9\n', "scenes.0.corruption.missing",
+     "no training examples left"),
+])
+def test_values_that_reached_the_render_are_one_message_before_anything_is_written(cli, write, tmp_path, scene,
+                                                                                   key, words):
+    result = cli("render", write("gap.toml", LITE + scene), "--out", tmp_path / "out")
+    assert result.exit_code == 2 and f"`{key}`" in result.output and words in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_small_nets_checkpoint_is_not_fine_tuned(cli, write, tmp_path):
+    import torch
+
+    from studio.models.small import build_small_net
+
+    net = build_small_net("mlp2", 1, 25, 16, 2)
+    torch.save({"arch": "mlp2", "state_dict": net.state_dict(), "input_size": [25, 25],
+                "config": {"in_channels": 1, "image_size": 25, "hidden": 16, "classes": 2}}, tmp_path / "small.pt")
+    preset = write("small.toml", '[preset]\nname = "s"\n[model]\nname = "small.pt"\n[[scenes]]\nkind = "train"\n'
+                                 'net = "model"\ndataset = "faces"\nepochs = 2\nsnapshot_every = 1\n')
+    result = cli("render", preset, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "`model.name`" in result.output and "cannot be fine-tuned" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

@@ -54,3 +54,8 @@ class _SmallCnn(nn.Module):
 
     def forward(self, x):
         return self.head(self.pool(self.conv3(self.conv2(self.conv1(x - self.centre)))).flatten(1))
+
+
+def is_small_net(module: nn.Module) -> bool:
+    """Whether ``module`` is one of the small nets (fixed input size and channels)."""
+    return isinstance(module, (_Mlp2, _SmallCnn))

@@ -196,6 +196,12 @@ def build(cls: type, table: Any, key: str, limits: Limits = DEFAULT) -> Any:
             raise Problem(prefix + name, "required key is missing",
                           expectation(hints[name]), None)
     instance = cls(**values)
+    for name in table:  # a key given where another key's value makes it do nothing is refused, not ignored
+        needs = fields[name].metadata.get("needs")
+        if needs and getattr(instance, needs[0]) not in needs[1]:
+            shown = getattr(instance, needs[0])
+            raise Problem(prefix + name, f"has no effect with {needs[0]} = {json_text(shown)}",
+                          f"no `{name}`, or {needs[0]} = " + " | ".join(map(json_text, needs[1])), table[name])
     check = getattr(instance, "check", None)
     if check is not None:
         try:
@@ -204,6 +210,10 @@ def build(cls: type, table: Any, key: str, limits: Limits = DEFAULT) -> Any:
             problem.key = prefix + problem.key if problem.key else key
             raise
     return instance
+
+
+def json_text(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def to_preset_error(problem: Problem, source: str) -> PresetError:

@@ -162,6 +162,8 @@ class Optimisation(Transforms):
         an odd ``blur_kernel``."""
         for key in ("lr", "blur"):
             value = getattr(self, key)
+            if value == ():
+                raise Problem(key, "empty", "a number, a [start, end] pair, or one [start, end] pair per octave", [])
             if per_stage(value) and len(value) != self.stages():
                 raise Problem(key, f"one [start, end] pair per octave ({self.stages()} here)",
                               f"{self.stages()} pairs", [list(pair) for pair in value])

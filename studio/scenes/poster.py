@@ -65,6 +65,11 @@ class Scene:
         else:
             self.columns, self.rows = section.grid
         cells = self.rows * self.columns
+        if cells < len(self.channels):  # a channel without a cell would be dropped without a word
+            raise PresetError(context.source, context.key("grid"), "fewer cells than channels",
+                              expected=f"at least {len(self.channels)} cells (columns × rows), or fewer `channels`",
+                              found=f"[{self.columns}, {self.rows}]: {cells} cells",
+                              hint=f"did you mean {list(grid_for(len(self.channels), height, width)[::-1])}?")
         if len(shape) != 3 or shape[1] < self.rows or shape[2] < self.columns:
             raise PresetError(context.source, context.key("grid"), "more cells than the layer has positions "
                               "at the smallest octave", expected=f"at most {list(shape[1:][::-1])} [columns, rows], "

@@ -84,7 +84,7 @@ class Section(SceneSection, Video):
     layout: Literal["lab", "film"] = "lab"
     dataset: str = "faces"
     net: Literal["mlp2", "small_cnn", "model"] = "mlp2"
-    hidden: int = field(default=16, **meta(min=1, max=4096))
+    hidden: int = field(default=16, **meta(min=1, max=4096, needs=("net", ("mlp2", "small_cnn"))))
     epochs: int = field(default=450, **meta(min=1, max=MAX_EPOCHS, limit="epochs"))
     snapshot_every: int = field(default=10, **meta(min=1))
     snapshot_every_steps: int = field(default=0, **meta(min=0, max=1_000_000))
@@ -177,6 +177,12 @@ class Scene:
         training_set, self.heldout = datasets.split_heldout(clean, section.heldout, context.generator("heldout"))
         self.data, self.truth, self.report = corrupting.corrupt(training_set, section.corruption,
                                                                 context.generator("corruption"))
+        if len(self.data.labels) == 0:
+            missing = round(section.corruption.missing * len(training_set.labels))
+            raise PresetError(context.source, context.key("corruption.missing" if missing else "heldout"),
+                              "no training examples left", expected="fewer held out or missing, or more `per_class`",
+                              found=f"{len(clean.labels)} examples: {len(clean.labels) - len(training_set.labels)} "
+                                    f"held out, {missing} of the other {len(training_set.labels)} missing")
         self.clean_count = len(clean.labels)
         self.build_net(len(self.data.classes))
         self.probe = self.probe_image(clean).to(context.device)
@@ -217,6 +223,11 @@ class Scene:
             self.label = self.watch
             return
         model = context.model()
+        if small.is_small_net(model.module):  # they read one image size and channel count only
+            raise PresetError(context.source, "model.name", "a small net's checkpoint cannot be fine-tuned: it "
+                              f"reads {model.input_size[0]} x {model.input_size[1]} images only",
+                              expected='a pretrained classifier (efficientnet_lite0, resnet18 ...), or net = '
+                                       '"mlp2" / "small_cnn" to train a small net from the start', found=model.name)
         path = context.layer(model, section.watch or model_default_watch(model), "watch")
         self.net = finetune.Classifier(model, classes, context.generator("head")).to(context.device)
         if self.net.head is None:
