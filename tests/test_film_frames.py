@@ -142,6 +142,20 @@ def test_snapshots_every_few_optimiser_steps_give_frames_inside_epochs(cli, writ
     assert all(0 <= moment["heldout_accuracy"] <= 1 and moment["loss"] > 0 for moment in log["moments"])
 
 
+def test_frames_between_snapshots_carry_the_caption_of_the_snapshot_before_them(cli, write, tmp_path):
+    text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\nbatch_size = 4\nsnapshot_every_steps = 2\n'
+                                                 'epochs = 2\ntween = 2\nvideo_size = [640, 360]\n'
+                                                 '[scenes.corruption]').replace("epochs = 8\n", "")
+    assert cli("render", write("t.toml", text), "--out", tmp_path, "-q", "--set", "output.frames=true").exit_code == 0
+    frames = [np.asarray(Image.open(path)) for path in sorted((tmp_path / "t" / "train").glob("frame-*.png"))]
+    captions = [frame[-30:, :420] for frame in frames]  # the caption line, left of the sparkline
+    assert len(frames) == 5 + 4 * 2
+    for snapshot in range(0, 12, 3):  # snapshot, tween, tween, next snapshot
+        assert np.array_equal(captions[snapshot], captions[snapshot + 1])
+        assert np.array_equal(captions[snapshot], captions[snapshot + 2])
+        assert not np.array_equal(captions[snapshot], captions[snapshot + 3])
+
+
 def test_snapshots_inside_epochs_are_refused_past_the_frame_limit(cli, write):
     text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\nbatch_size = 1\nsnapshot_every_steps = 1\n'
                                                  'epochs = 1000\n[scenes.corruption]').replace("epochs = 8\n", "")

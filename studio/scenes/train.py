@@ -402,8 +402,8 @@ class Scene:
             activations.append(self.watched_activation())
             weights.append(watch.weight_vector(watched_weights))
             if section.tween and earlier is not None:
-                for step in range(1, section.tween + 1):  # between the snapshots, in the spectra
-                    between = optimize.param.tween(earlier[1], self.newest_dreams, step / (section.tween + 1))
+                for number in range(1, section.tween + 1):  # between the snapshots, in the spectra
+                    between = optimize.param.tween(earlier[1], self.newest_dreams, number / (section.tween + 1))
                     yield Frame(self.film_frame(history, earlier[0], between))
                     progress.update(1)
             earlier = (step, self.newest_dreams)
