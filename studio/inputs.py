@@ -128,6 +128,26 @@ def fit_size(height: int, width: int, target: tuple[int, int]) -> tuple[int, int
     return (min(MAX_SIDE, max(8, round(height * ratio / 8) * 8)), min(MAX_SIDE, max(8, round(width * ratio / 8) * 8)))
 
 
+def missing_image(spec: str, base: Path | None, source: str, key: str) -> PresetError:
+    """No file at ``spec``: the folders searched, and the image files nearest the name there."""
+    from studio.errors import did_you_mean
+
+    path = Path(spec)
+    folders = [path.parent] if path.is_absolute() else [f for f in (base, Path.cwd()) if f is not None]
+    folders = list(dict.fromkeys(folder.resolve() / (path.parent if not path.is_absolute() else "") for folder in folders))
+    nearby = sorted({str(Path(spec).parent / found.name) if str(Path(spec).parent) != "." else found.name
+                     for folder in folders if folder.is_dir() for found in folder.iterdir()
+                     if found.suffix.lower() in IMAGE_SUFFIXES})
+    hint = did_you_mean(spec, nearby) if nearby else None
+    return PresetError(source, key, "no such image file", found=spec,
+                       expected="an image file; searched " + " and ".join(str(folder) for folder in folders),
+                       hint=hint or ("images there: " + ", ".join(nearby[:8]) if nearby else
+                                     'or a canvas: noise, black, white, gray, or builtin:astronaut ...'))
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
 def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, int],
                generator: torch.Generator, base: Path | None = None, source: str = "<preset>",
                key: str = "input") -> torch.Tensor:
@@ -160,6 +180,8 @@ def load_input(spec: str, size: tuple[int, int] | None, model_size: tuple[int, i
         path = Path(spec)
         if not path.is_absolute() and base is not None and (base / path).exists():
             path = base / path
+        if not path.exists():
+            raise missing_image(spec, base, source, key)
         image = read_image(path, source, key, shrink_to=size or model_size)
     height, width = size or fit_size(*image.shape[-2:], model_size)
     return kornia.geometry.transform.resize(image, (height, width), antialias=True).clamp(0, 1)

@@ -176,4 +176,4 @@ def test_levels_stretch_gives_an_upscale_climb_its_full_range(cli, write, tmp_pa
 def test_decorrelate_belongs_to_pixels(cli, write):
     result = cli("validate", write("d.toml", CANVAS.replace("lr = 0.02", 'lr = 0.02\nparam = "fft"\ndecorrelate = true')))
     assert result.exit_code == 2
-    assert "scenes.0.decorrelate" in result.output and "colour-decorrelated already" in result.output
+    assert "scenes.0.decorrelate" in result.output and "already colour-decorrelated" in result.output

@@ -193,3 +193,27 @@ def test_a_small_nets_checkpoint_is_not_fine_tuned(cli, write, tmp_path):
     result = cli("render", preset, "--out", tmp_path / "out")
     assert result.exit_code == 2 and "`model.name`" in result.output and "cannot be fine-tuned" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, overrides, words", [
+    (LITE + 'kind = "maximize"\nname = "grid"\nlayer = "blocks.2"\nchannels = "0-8"\n', (),
+     'did you mean "0:8"'),
+    (LITE + 'kind = "maximize"\nname = "grid"\nlayer = "blocks.2"\n', ("gird.steps=3",),
+     "grid (maximize)"),
+    (LITE + 'kind = "maximize"\nname = "grid"\nlayer = "blocks.2"\n', ("gird.steps=3",), "did you mean `grid`"),
+    ('[preset]\nname = "x\n', (), "the string on line 2 is never closed"),
+    ('[preset]\nname = "x"\ndescription = """a story\n', (), "opened on line 3 is never closed"),
+    (LITE + 'kind = "maximize"\nlayer = "blocks.2"\nparam = "fft"\ndecorrelate = true\n', (),
+     'has no effect: param = "fft" is already colour-decorrelated'),
+])
+def test_messages_say_what_the_mistake_is(write, text, overrides, words):
+    error, _ = error_for(write, text, list(overrides))
+    assert words in str(error), str(error)
+
+
+def test_a_missing_image_names_the_folders_searched_and_the_nearest_file(cli, write, tmp_path):
+    (tmp_path / "photo.jpeg").write_bytes(b"")
+    preset = write("m.toml", '[preset]\nname = "m"\n[[scenes]]\nkind = "dream"\nlayer = "blocks.2"\ninput = "photo.jpg"\n')
+    result = cli("validate", preset)
+    assert result.exit_code == 2 and "searched" in result.output and str(tmp_path) in result.output
+    assert "did you mean `photo.jpeg`" in result.output

@@ -168,8 +168,8 @@ class Optimisation(Transforms):
                 raise Problem(key, f"one [start, end] pair per octave ({self.stages()} here)",
                               f"{self.stages()} pairs", [list(pair) for pair in value])
         if self.decorrelate and self.param != "pixel":
-            raise Problem("decorrelate", "the spectral parameterisation is colour-decorrelated already",
-                          'param = "pixel" with `decorrelate`', self.param)
+            raise Problem("decorrelate", f'has no effect: param = "{self.param}" is already colour-decorrelated',
+                          'no `decorrelate` (fft needs none), or param = "pixel" with `decorrelate = true`', self.param)
         if self.blur_kernel is not None and self.blur_kernel % 2 == 0:
             raise Problem("blur_kernel", "a Gaussian kernel has a centre pixel", "an odd number of pixels",
                           self.blur_kernel, f"did you mean {self.blur_kernel + 1}?")
@@ -211,8 +211,9 @@ class Matching(Transforms):
 def check_channels(channels: Channels, limits: Limits, key: str = "channels") -> None:
     if isinstance(channels, str):
         if not re.fullmatch(CHANNELS_TEXT, channels):
-            raise Problem(key, "badly formed", '"all", "a:b", an integer or an array of integers',
-                          channels)
+            dashed = re.fullmatch(r"\s*(\d+)\s*[-–]\s*(\d+)\s*", channels)
+            raise Problem(key, "badly formed", '"all", "a:b", an integer or an array of integers', channels,
+                          f'did you mean "{dashed[1]}:{dashed[2]}" (a range is written with a colon)?' if dashed else None)
         if channels != "all":
             start, stop = map(int, channels.split(":"))
             if stop <= start:

@@ -72,12 +72,31 @@ def read_text(path: Path, label: str, limit: int = MAX_PRESET_BYTES) -> str:
         raise PresetError(label, "", f"not UTF-8 text (byte {error.start})") from None
 
 
+TRIPLE_D, TRIPLE_S = '"' * 3, "'" * 3
+
+
+def syntax_hint(text: str, error: Exception) -> str | None:
+    """What a TOML syntax error usually means, where tomllib's words do not say it: a string
+    never closed."""
+    found = re.search(r"line (\d+)", str(error))
+    lines = text.splitlines()
+    if "Unterminated string" not in str(error) and "Illegal character '\\n'" not in str(error):
+        return None
+    if found and 0 < int(found[1]) <= len(lines):
+        return f"the string on line {found[1]} is never closed: end it with its quote on the same line"
+    for number, line in enumerate(lines, 1):  # at the end of the document: a multi-line string left open
+        if TRIPLE_D in line or TRIPLE_S in line:
+            opened = number
+    return (f"a multi-line string opened on line {opened} is never closed" if "opened" in locals() else
+            "a string is never closed")
+
+
 def parse_toml(text: str, label: str) -> dict:
     """``tomllib.loads`` with one message for every way a document can be too much."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PresetError(label, "", f"TOML syntax error: {error}") from None
+        raise PresetError(label, "", f"TOML syntax error: {error}", hint=syntax_hint(text, error)) from None
     except RecursionError:
         data = None
     if data is None or depth(data) > MAX_DEPTH:
@@ -205,6 +224,13 @@ def apply_override(document: Document, parts: list[str], value: Any, source: str
         kinds = {s.get("kind") for s in data["scenes"] if isinstance(s, dict) and isinstance(s.get("kind"), str)}
         if parts[0] in names | kinds:
             parts = ["scenes"] + parts
+        elif parts[0] != "extends":
+            scenes = [s for s in data["scenes"] if isinstance(s, dict)]
+            listed = ", ".join(f"{s.get('name') or s.get('kind')} ({s.get('kind')})" for s in scenes)
+            raise PresetError(source, key, "no top-level key or scene by that name",
+                              expected=f"{', '.join(KEY_ORDER)}, or a scene's name or kind: {listed}",
+                              found=parts[0],
+                              hint=did_you_mean(parts[0], [*KEY_ORDER, *sorted(n for n in names | kinds if n)]))
     node, path = data, []
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
