@@ -107,6 +107,19 @@ def estimate(scene) -> str:
     return words
 
 
+def check_inside_working_folder(preset: Preset) -> None:
+    """A preset's own ``output.dir`` (and its ``<name>`` folder) must stay inside the working
+    folder once symbolic links are followed, as its text must (``..`` is refused at validation):
+    a link would let a stranger's preset write anywhere. ``--out`` is the user's own choice."""
+    working = Path.cwd().resolve()
+    for folder in (Path(preset.output.dir), Path(preset.output.dir) / preset.name):
+        target = folder.resolve()
+        if target != working and working not in target.parents:
+            raise PresetError(preset.origin("output.dir"), "output.dir", "a symbolic link out of the working folder",
+                              expected="a folder inside the working folder (use --out for other places)",
+                              found=f"{folder} -> {target}")
+
+
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                   resume: bool = True, memory_limit_gb: float | None = None,
                   announce=None, only: set[int] | None = None) -> RenderResult:
@@ -121,6 +134,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
     """
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
+    if out is None:
+        check_inside_working_folder(preset)
     writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device),
                           shared=only is not None)
     base = preset_base(preset)

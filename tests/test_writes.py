@@ -138,3 +138,17 @@ def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, wri
     assert any(path.suffix == ".mp4" for path in left), "the render was not killed while writing its video"
     assert cli("render", preset, "--out", tmp_path, "-q").exit_code == 0
     assert list(folder.rglob(".*.partial*")) == [] and (folder / "progressive.mp4").is_file()
+
+
+@pytest.mark.parametrize("linked", ["renders", "renders/tiny"])
+def test_an_output_folder_linked_out_of_the_working_folder_is_refused(cli, write, tmp_path, monkeypatch, linked):
+    preset = write("tiny.toml", TINY_FEATURE_MAPS)
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    (work / linked).parent.mkdir(parents=True, exist_ok=True)
+    (work / linked).symlink_to(elsewhere, target_is_directory=True)
+    monkeypatch.chdir(work)
+    result = cli("render", preset)
+    assert result.exit_code == 2 and "`output.dir`" in result.output and "symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []
