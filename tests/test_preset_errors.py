@@ -217,3 +217,10 @@ def test_a_missing_image_names_the_folders_searched_and_the_nearest_file(cli, wr
     result = cli("validate", preset)
     assert result.exit_code == 2 and "searched" in result.output and str(tmp_path) in result.output
     assert "did you mean `photo.jpeg`" in result.output
+
+
+def test_a_dotted_key_of_fifty_thousand_parts_is_refused_before_parsing(write):
+    error, _ = error_for(write, '[preset]\nname = "x"\n' + ".".join(["a"] * 50_000) + " = 1\n")
+    assert "nests tables too deeply" in str(error) and "on line 3" in str(error)
+    error, _ = error_for(write, '[preset]\nname = "x"\n[' + ".".join(['"a"'] * 40) + "]\nb = 1\n")
+    assert "nests tables too deeply" in str(error)

@@ -28,6 +28,9 @@ KEY_ORDER = ("preset", "model", "output", "scenes")
 MAX_PRESET_BYTES = 1 << 20
 MAX_DEPTH = 16       # arrays and tables inside each other: presets need 4
 MAX_KEY_PARTS = 16   # parts of a --set key path
+# a key (or [table] header) at the start of a line with more parts than any preset can nest
+_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+DOTTED_KEY = re.compile(rf"^[ \t]*\[*[ \t]*{_PART}(?:[ \t]*\.[ \t]*{_PART}){{{MAX_DEPTH},}}", re.MULTILINE)
 
 
 @dataclass
@@ -93,6 +96,11 @@ def syntax_hint(text: str, error: Exception) -> str | None:
 
 def parse_toml(text: str, label: str) -> dict:
     """``tomllib.loads`` with one message for every way a document can be too much."""
+    deep = DOTTED_KEY.search(text)
+    if deep:  # refused before parsing: tomllib builds a table per part, slowly and without bound
+        line = text.count("\n", 0, deep.start()) + 1
+        raise PresetError(label, "", "a dotted key nests tables too deeply", expected=f"at most {MAX_DEPTH} levels",
+                          found=f"a key of {deep[0].count('.') + 1}+ parts on line {line}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
