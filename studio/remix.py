@@ -4,14 +4,18 @@ swept over values; always validated before anything is written."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from pathlib import Path
 
 from studio.errors import PresetError
 from studio.output.files import read_png_text, write_text
 from studio.output.video import read_video_preset
-from studio.preset.loader import (Document, _merge, apply_override, dumps, load_document, parse_override, parse_toml,
-                                  validate)
+from studio.preset.loader import (MAX_PRESET_BYTES, Document, _merge, apply_override, dumps, load_document,
+                                  parse_override, parse_toml, validate)
+
+MAX_VARIANTS = 1000  # presets one sweep may write
+PATH_KEYS = {"input", "style", "probe", "images", "dataset", "name", "weights"}  # keys that may name files
 
 
 CARRIERS = {".png": ("PNG", "text chunk `studio-preset`"), ".mp4": ("MP4", "comment tag")}
@@ -162,6 +166,35 @@ def label(value) -> str:
     return text[:24] or "x"
 
 
+def rebased(data, origins: dict, fallback: Path, output: Path, path: tuple = ()):
+    """``data`` with every relative path that names a file beside the preset it came from
+    rewritten relative to ``output``'s folder, so the remix reads the same files wherever it is
+    written (a render reads relative paths from the preset's own folder)."""
+    if isinstance(data, dict):
+        return {key: rebased(value, origins, fallback, output, path + (key,)) for key, value in data.items()}
+    if isinstance(data, list):
+        return [rebased(value, origins, fallback, output, path + (index,)) for index, value in enumerate(data)]
+    named = path[-1] if path and isinstance(path[-1], str) else path[-2] if len(path) > 1 else None
+    if (named not in PATH_KEYS or (named == "name" and path[0] != "model") or not isinstance(data, str) or not data
+            or ":" in data.split("/")[0] or Path(data).is_absolute()):
+        return data
+    origin = next((origins[path[:end]] for end in range(len(path), -1, -1) if path[:end] in origins), None)
+    origin = Path(origin) if origin and Path(origin).suffix.lower() == ".toml" else fallback
+    source = origin.parent / data
+    if not source.exists() or origin.parent.resolve() == output.parent.resolve():
+        return data
+    return Path(os.path.relpath(source.resolve(), output.parent.resolve())).as_posix()
+
+
+def remix_name(name: str, parents: set) -> str:
+    """A remix's own name: ``x-remix``, then ``x-remix-2``, ... (never ``x-remix-remix``)."""
+    stem = re.sub(r"-remix(-\d+)?$", "", name)
+    if stem == name and name not in parents:
+        return name
+    number = int(re.search(r"-remix-(\d+)$", name)[1]) + 1 if re.search(r"-remix-(\d+)$", name) else 2
+    return f"{stem}-remix" if stem == name else f"{stem}-remix-{number}"
+
+
 def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: Path) -> list[Path]:
     """Write the remixed preset(s); returns the files written."""
     document = read_any(sources[0])
@@ -179,6 +212,12 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
         if not sep or not values:
             raise PresetError("--sweep", "", "expected KEY=V1,V2,...", found=repr(text))
         axes.append([(key.strip(), f"{key.strip()}={v}") for v in split_values(values)])
+    count = 1
+    for axis in axes:
+        count *= len(axis)
+    if count > MAX_VARIANTS:  # refused before a single preset is built
+        raise PresetError("--sweep", "", "too many combinations", expected=f"at most {MAX_VARIANTS} presets",
+                          found=" × ".join(str(len(axis)) for axis in axes) + f" = {count}")
     combos = list(itertools.product(*axes)) if axes else [()]
     base_name = document.data.get("preset", {}).get("name", "remix")
     written: list[Path] = []
@@ -191,8 +230,11 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
             suffix.append(f"{label(parts[-1])}{label(value)}")
         name = variant.data.setdefault("preset", {}).get("name", base_name)
         if name in parents or suffix:
-            stem = name if name not in parents else f"{name}-remix"
-            variant.data["preset"]["name"] = "-".join([stem] + suffix)
+            variant.data["preset"]["name"] = "-".join([remix_name(name, parents) if not suffix else name] + suffix)
+        if suffix:  # a member of a sweep says which it is
+            values = ", ".join(assignment for _, assignment in combo)
+            variant.data["preset"]["title"] = f"{variant.data['preset'].get('title') or name} ({values})"
+        variant.data = rebased(variant.data, variant.origins, sources[0], output)
         try:
             preset = validate(variant)
         except PresetError as error:
@@ -204,7 +246,11 @@ def remix(sources: list[Path], overrides: list[str], sweeps: list[str], output: 
         target = output if not suffix else output.with_name(f"{output.stem}-{'-'.join(suffix)}{output.suffix}")
         header = leading_comments(sources[0]) + "# remixed by studio from " + ", ".join(
             str(s) for s in sources) + "\n"
-        written.append((target, header + with_comments(dumps(preset), key_comments(sources[0]))))
+        text = header + with_comments(dumps(preset), key_comments(sources[0]))
+        if len(text.encode()) > MAX_PRESET_BYTES:  # it could never be read back
+            raise PresetError(str(target), "", "the remixed preset is too large to read back",
+                              expected=f"at most {MAX_PRESET_BYTES} bytes", found=f"{len(text.encode())} bytes")
+        written.append((target, text))
     for target, text in written:
         write_text(target, text)
     return [target for target, _ in written]

@@ -46,7 +46,9 @@ def test_sweep_writes_the_cross_product_with_readable_names(cli, write, tmp_path
     files = sorted(tmp_path.glob("s-*.toml"))
     assert len(files) == 6
     names = {tomllib.loads(f.read_text())["preset"]["name"] for f in files}
-    assert "tiny-remix-channels2-seed1" in names and len(names) == 6
+    assert "tiny-channels2-seed1" in names and len(names) == 6
+    titles = {tomllib.loads(f.read_text())["preset"]["title"] for f in files}
+    assert any(title.endswith("(scenes.0.channels=2, preset.seed=1)") for title in titles) and len(titles) == 6
     render = cli("render", *files[:2], "--out", tmp_path / "out", "-q")
     assert render.exit_code == 0 and len(list((tmp_path / "out").iterdir())) == 2
 
@@ -199,3 +201,40 @@ def test_a_hostile_log_json_never_reaches_the_page_as_markup(cli, write, tmp_pat
     if field != "device":  # wrong types: listed as not rendered, with the key
         listed = text[text.index('id="not-rendered"'):]
         assert f"scenes.maps.video.{field}" in listed
+
+
+def test_a_remix_in_another_folder_reads_the_same_image_files(cli, write, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(tmp_path / "photo.png")
+    base = write("tiny.toml", TINY_FEATURE_MAPS.replace('input = "builtin:chelsea"', 'input = "photo.png"'))
+    (tmp_path / "elsewhere" / "deeper").mkdir(parents=True)
+    target = tmp_path / "elsewhere" / "deeper" / "new.toml"
+    assert cli("remix", base, "--set", "preset.seed=4", "-o", target).exit_code == 0
+    assert tomllib.loads(target.read_text())["scenes"][0]["input"] == "../../photo.png"
+    assert cli("validate", target).exit_code == 0
+
+
+def test_remixes_of_remixes_are_numbered_not_piled_up(cli, write, tmp_path):
+    names = []
+    source = write("tiny.toml", TINY_FEATURE_MAPS)
+    for generation in range(3):
+        target = tmp_path / f"g{generation}.toml"
+        assert cli("remix", source, "--set", f"preset.seed={generation}", "-o", target).exit_code == 0
+        names.append(tomllib.loads(target.read_text())["preset"]["name"])
+        source = target
+    assert names == ["tiny-remix", "tiny-remix-2", "tiny-remix-3"]
+
+
+def test_a_sweep_past_a_thousand_presets_is_refused_before_writing(cli, write, tmp_path):
+    values = ",".join(str(v) for v in range(1, 41))
+    result = cli("remix", write("tiny.toml", TINY_FEATURE_MAPS), "--sweep", f"preset.seed={values}",
+                 "--sweep", f"scenes.0.channels={values}", "-o", tmp_path / "s.toml")
+    assert result.exit_code == 2 and "40 × 40 = 1600" in result.output
+    assert list(tmp_path.glob("s*.toml")) == []
+
+
+def test_a_remix_too_large_to_read_back_is_refused(cli, write, tmp_path):
+    result = cli("remix", write("tiny.toml", TINY_FEATURE_MAPS), "--set",
+                 'preset.description="' + "x" * 1_100_000 + '"', "-o", tmp_path / "big.toml")
+    assert result.exit_code == 2 and "too large" in result.output and not (tmp_path / "big.toml").exists()
