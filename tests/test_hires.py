@@ -177,3 +177,25 @@ def test_decorrelate_belongs_to_pixels(cli, write):
     result = cli("validate", write("d.toml", CANVAS.replace("lr = 0.02", 'lr = 0.02\nparam = "fft"\ndecorrelate = true')))
     assert result.exit_code == 2
     assert "scenes.0.decorrelate" in result.output and "already colour-decorrelated" in result.output
+
+
+def test_a_posters_key_wraps_its_title_instead_of_clipping_it():
+    import torch
+
+    from studio.pictures.layout import BACKGROUND, cell_labels
+
+    title = "efficientnet_lite0 blocks.4: 12 channels on one canvas, a long title for a narrow poster"
+    key = cell_labels(torch.full((3, 200, 120), 0.5), 3, 2, [str(n) for n in range(6)], title)
+    header = (key[:, : key.shape[1] - 200] * 255).round().permute(1, 2, 0).numpy()
+    assert header.shape[0] > 40  # several lines
+    edge = header[:, -4:]  # nothing drawn at the right edge: every word fits its line
+    assert (abs(edge - torch.tensor(BACKGROUND).numpy()).sum(axis=2) < 12).all()
+
+
+def test_a_poster_draft_previews_its_whole_composition(cli, write, tmp_path):
+    preset = write("p.toml", '[preset]\nname = "p"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+                             'kind = "poster"\nlayer = "blocks.2"\nchannels = [1, 2, 3, 4, 5, 6]\ngrid = [3, 2]\n'
+                             'size = [256, 128]\nsteps = 16\n')
+    assert cli("render", preset, "--draft", "--out", tmp_path, "-q").exit_code == 0
+    log = json.loads((tmp_path / "p-draft" / "log.json").read_text())["scenes"]["poster"]
+    assert log["grid"] == [3, 2] and [cell["channel"] for cell in log["cells"]] == [1, 2, 3, 4, 5, 6]

@@ -87,6 +87,28 @@ def labelled_grid(tiles: torch.Tensor, labels: Sequence[str] = (), title: str = 
     return from_pil(canvas)
 
 
+def wrapped(text: str, width: int, size: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` px at ``size`` (a word wider
+    than the line is broken inside).
+
+    Example:
+        >>> wrapped("a poster of many channels", 60, 12)
+        ['a poster of', 'many', 'channels']
+    """
+    lines: list[str] = []
+    for word in text.split():
+        while font(size).getlength(word) > width and len(word) > 1:  # a word longer than the line
+            cut = max(1, max(n for n in range(1, len(word) + 1) if font(size).getlength(word[:n]) <= width)
+                      if font(size).getlength(word[:1]) <= width else 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        if lines and font(size).getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def cell_labels(image: torch.Tensor, rows: int, columns: int, labels: Sequence[str], title: str = "") -> torch.Tensor:
     """A (3, H, W) picture with a faint grid of rows × columns cells, each cell's label at its
     centre on a dark plate, and a title above: the key to a poster.
@@ -97,12 +119,13 @@ def cell_labels(image: torch.Tensor, rows: int, columns: int, labels: Sequence[s
     height, width = image.shape[-2:]
     label_size = int(np.clip(min(height / rows, width / columns) / 6, 10, 28))
     title_size = int(np.clip(width / 40, 12, 28))
-    header = title_size + 12 if title else 0
+    lines = wrapped(title, width - 12, title_size) if title else []
+    header = len(lines) * (title_size + 6) + 6 if title else 0
     canvas = Image.new("RGB", (width, header + height), BACKGROUND)
     canvas.paste(Image.fromarray(to_uint8(image)), (0, header))
     draw = ImageDraw.Draw(canvas, "RGBA")
-    if title:
-        draw.text((6, 6), title, fill=LABEL_COLOUR, font=font(title_size))
+    for number, line in enumerate(lines):  # the whole title, on as many lines as it needs
+        draw.text((6, 6 + number * (title_size + 6)), line, fill=LABEL_COLOUR, font=font(title_size))
     for row in range(1, rows):
         y = header + round(row * height / rows)
         draw.line([(0, y), (width, y)], fill=(255, 255, 255, 70))

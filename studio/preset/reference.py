@@ -71,6 +71,8 @@ MEANINGS = {
     "occlude": "fraction of each image blanked", "points": "`[[epoch, multiplier], ...]` (piecewise)",
     "period": "epochs per cycle (cyclic)", "low": "lowest multiplier (cyclic)", "high": "highest multiplier (cyclic)",
     "level": "the flood level (flooding)",
+    "ceiling": "a guard for ascent: while the multiplier is negative, a loss above this gives no gradient, so the network is pushed to be wrong up to this loss and no further (unset: no guard; see the README for the measured safe range of `low`)",
+    "gradient_clip": "a guard: the gradient's total norm is clipped to this before every step (unset: no clipping)",
     "frames_per_channel": "frames from one visited channel to the next (tour)",
     "video_size": "the MP4's frame `[width, height]` (landscape 16:9 by default); pictures are fitted into it with a caption line that always fits",
     "layout": "`lab`: the pictures and the charts side by side; `film`: the watched units' pictures fill the frame, with one caption line and a loss sparkline",

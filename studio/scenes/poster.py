@@ -41,6 +41,12 @@ class Section(SceneSection, InputImage, Optimisation):
         check_channels(self.channels, limits)
         self.check_schedules()
 
+    def draft_changes(self) -> dict:
+        # a draft previews the composition: every channel in its cell, only smaller and shorter
+        changes = super().draft_changes()
+        changes.pop("channels", None)
+        return changes
+
 
 def grid_for(count: int, height: int, width: int) -> tuple[int, int]:
     """(rows, columns) for ``count`` cells of about square shape on a height × width canvas.

@@ -65,6 +65,7 @@ class LossSchedule:
     low: float = -0.5
     high: float = 1.0
     level: float = field(default=0.1, **meta(min=0.0))
+    ceiling: float | None = field(default=None, **meta(min=0.0, max=1e6))
 
     def check(self, limits: Limits):
         if self.kind == "piecewise":
@@ -96,6 +97,7 @@ class Section(SceneSection, Video):
     classes: int = field(default=4, **meta(min=2, max=64))
     per_class: int = field(default=100, **meta(min=1, max=10_000))
     optimizer: Literal["adam", "sgd"] = "adam"
+    gradient_clip: float | None = field(default=None, **meta(min=0.0, max=1e6))
     dreams_every: int | None = field(default=None, **meta(min=0))
     channels: Channels | None = None
     heldout: float = field(default=0.2, **meta(min=0.0, max=0.9, expect="a fraction in [0, 0.9]"))

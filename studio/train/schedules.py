@@ -30,7 +30,20 @@ def multiplier(schedule, epoch: float) -> float:
 
 
 def scheduled(schedule, loss: torch.Tensor, epoch: int) -> torch.Tensor:
-    """The objective to minimise at ``epoch`` for raw ``loss``."""
+    """The objective to minimise at ``epoch`` for raw ``loss``. Under ascent (a negative
+    multiplier) with a ``ceiling``, a loss past the ceiling gives no gradient: the network is
+    pushed to be wrong up to that loss, not until its logits explode (which it never recovers
+    from).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> ascent = SimpleNamespace(kind="piecewise", points=((0, -1.0),), ceiling=2.0)
+        >>> float(scheduled(ascent, torch.tensor(1.5), 0)), float(scheduled(ascent, torch.tensor(5.0), 0))
+        (-1.5, -2.0)
+    """
     if schedule.kind == "flooding":
         return (loss - schedule.level).abs() + schedule.level
-    return multiplier(schedule, epoch) * loss
+    factor = multiplier(schedule, epoch)
+    if factor < 0 and getattr(schedule, "ceiling", None):
+        loss = loss.clamp(max=schedule.ceiling)
+    return factor * loss

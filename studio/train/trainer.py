@@ -154,6 +154,8 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, section, generator
             objective = scheduled(section.loss_schedule, loss, epoch)
             optimiser.zero_grad(set_to_none=True)
             objective.backward()
+            if section.gradient_clip:  # a guard: no step longer than this, however steep the objective
+                nn.utils.clip_grad_norm_(net.parameters(), section.gradient_clip)
             optimiser.step()
             total_loss += float(loss.detach()) * len(batch)
             total_objective += float(objective.detach()) * len(batch)
