@@ -34,14 +34,12 @@ layer = "blocks.3"
 channels = "0:16"
 size = [96, 96]
 steps = 48
-batch = 2
 [[scenes]]
 kind = "atlas"
 layers = ["blocks.1", "blocks.2", "blocks.4"]
 channels = 4
 size = [64, 64]
 steps = 32
-batch = 2
 """
 
 

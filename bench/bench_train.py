@@ -1,7 +1,7 @@
 """450 epochs of mlp2 on faces with a frame every 10 epochs, as a whole `studio render` process
 (target: under 60 s on a 2-core CPU). Prints the wall-clock time and the frame count.
 
-Usage: python bench/bench_train.py [--preset presets/seed000-faces-clean.toml]
+Usage: python bench/bench_train.py [--preset presets/seed000-faces-clean.toml] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default=str(ROOT / "presets" / "seed000-faces-clean.toml"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to studio render (e.g. scenes.0.epochs=20 for a quick run)")
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench-train-"))
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "studio.cli", "render", args.preset, "--out", str(out), "-q",
-                    "--device", "cpu"], check=True, cwd=ROOT)
+                    "--device", "cpu", *(f"--set={o}" for o in args.overrides)], check=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     log = json.loads(next(out.glob("*/log.json")).read_text())
     for name, scene in log["scenes"].items():
