@@ -126,7 +126,8 @@ def check_memory(model, workload: Workload, device: torch.device, source: str, k
 
 def seconds_per_step(model, workload: Workload) -> float:
     """Time of one step of ``workload``, measured: a forward (and backward) pass of one probe
-    image (at most ``PROBE_SIDE``² pixels), timed on its second run, scaled by pixels and batch."""
+    image (at most ``PROBE_SIDE``² pixels), warm (the fastest of three runs after a first), scaled
+    by pixels and batch."""
     import time
 
     probe = probe_size(workload.size)
@@ -143,10 +144,13 @@ def seconds_per_step(model, workload: Workload) -> float:
             torch.cuda.synchronize(model.device)
 
     try:
-        step()
-        started = time.perf_counter()
-        step()
-        measured = time.perf_counter() - started
+        step()  # cold: allocations, kernel selection; never counted
+        timings = []
+        for _ in range(3):  # warm, the fastest of three: a busy moment makes one run look slow
+            started = time.perf_counter()
+            step()
+            timings.append(time.perf_counter() - started)
+        measured = min(timings)
     except RuntimeError:
         return 0.0
     return measured * workload.batch * (workload.size[0] * workload.size[1]) / (probe[0] * probe[1])

@@ -69,3 +69,18 @@ def test_a_tour_needs_two_channels(cli, write, tmp_path):
     assert result.exit_code == 2 and "scenes.0.channels" in result.output and "two channels" in result.output
     result = cli("render", write("t.toml", TOUR.replace("[3, 17, 42]", "[3, 9999]")), "--out", tmp_path, "-q")
     assert result.exit_code == 2 and "out of range" in result.output
+
+
+def test_a_tours_time_estimate_counts_every_chunk_of_a_step(write):
+    import torch
+
+    from studio.preset import load_preset
+    from studio.render import prepare
+
+    preset = load_preset(write("t.toml", '[preset]\nname = "t"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+                                         'kind = "tour"\nlayer = "blocks.2"\nchannels = [1, 2, 3]\n'
+                                         'frames_per_channel = 8\nsize = [256, 256]\nsteps = 4\n'))
+    scene = prepare(preset, torch.device("cpu"), [None])[0]
+    _, workload, units = scene.context.workload
+    # 17 frames, 4 a chunk at 256 px: a step is 5 chunk passes, each a fifth of a progress unit
+    assert workload.batch == 4 and units == pytest.approx(1 / 5)

@@ -83,7 +83,7 @@ class SceneContext:
         return image.to(self.device)
 
     def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
-                     backward: bool = True, key: str = "size", what: str = "one step", units: int = 1) -> int:
+                     backward: bool = True, key: str = "size", what: str = "one step", units: float = 1) -> int:
         """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes.
         The step is remembered (with the progress ``units`` one step completes) for the time
         estimate."""

@@ -67,7 +67,9 @@ class Scene:
         self.channels = context.channels(tuple(section.channels), shape[0])
         self.frames = (len(self.channels) - 1) * section.frames_per_channel + 1
         chunk = min(self.frames, touring.chunk_size(self.size))
-        self.memory = context.check_memory(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames")
+        chunks = -(-self.frames // chunk)  # a step climbs every frame, a chunk at a time
+        self.memory = context.check_memory(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames",
+                                           units=1 / chunks)
         self.total = section.steps
 
     def render(self, progress):
