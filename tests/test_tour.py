@@ -3,6 +3,7 @@ that channel's own picture."""
 
 import json
 
+import pytest
 import torch
 
 from studio.optimize.aligned import AlignedImages, key_weights
