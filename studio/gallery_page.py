@@ -18,6 +18,7 @@ PREVIEW_BYTES = 1_500_000
 PREVIEWS = "previews"        # <preset>/previews/<still path>.jpg
 WIDE = 2.2                   # width/height past which a picture takes a whole row
 FILM_WIDTH = 960             # videos this wide or wider are films: a whole row
+FILM_SECONDS = 15            # films this long open the page
 
 
 @dataclass
@@ -177,7 +178,7 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
                 if main else "")
         width, height = video["size"]
         film = " film" if width >= FILM_WIDTH else ""  # a film gets a row of its own, at its size or more
-        seconds = video["frames"] / max(video.get("fps") or 1, 1)
+        seconds = duration(video)
         # no controls over the picture until the pointer is on it (the page's script adds them)
         return (f'<figure class="video{film}"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
                 f'playsinline preload="metadata" width="{width}" height="{height}"></video>'
@@ -195,15 +196,21 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
             f'<figcaption>{caption} · {width}x{height}</figcaption></figure>')
 
 
+def duration(video: dict) -> float:
+    return video["frames"] / max(video.get("fps") or 1, 1)
+
+
 def rank(log: dict) -> int:
-    """Where a preset stands on the page: 0 with a film, 1 with a high-resolution still (both take
-    a whole row), 2 otherwise."""
-    scenes = log["scenes"].values()
-    if any((scene.get("video") or {}).get("size", [0])[0] >= FILM_WIDTH for scene in scenes):
+    """Where a preset stands on the page: 0 with a film (a video 960 px wide or more and 15 s or
+    longer), 1 with a high-resolution still, 2 with a shorter wide video (all three take a whole
+    row), 3 otherwise (a card)."""
+    videos = [scene["video"] for scene in log["scenes"].values() if scene.get("video")]
+    wide = [video for video in videos if video["size"][0] >= FILM_WIDTH]
+    if any(duration(video) >= FILM_SECONDS for video in wide):
         return 0
-    if any(max(still["size"]) > PREVIEW_SIDE for scene in scenes for still in scene.get("stills", [])):
+    if any(max(still["size"]) > PREVIEW_SIDE for scene in log["scenes"].values() for still in scene.get("stills", [])):
         return 1
-    return 2
+    return 2 if wide else 3
 
 
 def section(index: int, listed: Listed, out: Path, log: dict, web: bool = False) -> str:
@@ -216,7 +223,7 @@ def section(index: int, listed: Listed, out: Path, log: dict, web: bool = False)
     # a card of its own column, or a whole row for films, big stills and many pictures
     wide = any(still_shape(*still["size"]) == " wide" for scene in log["scenes"].values() if not scene.get("video")
                for still in main_stills(scene))
-    full = " full" if rank(log) < 2 or wide or len([f for f in figures if f]) > 2 else ""
+    full = " full" if rank(log) < 3 or wide or len([f for f in figures if f]) > 2 else ""
     return (f'<section class="card{full}" id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
             f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
             f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
@@ -281,15 +288,18 @@ def page(listed: list[Listed], out: Path, web: bool = False) -> str:
             except LogError as error:
                 listed[place] = Listed(item.preset, False, f"its log.json is broken: {error}", item.source)
     rendered = [item for item in listed if item.rendered]
-    widest = {name: max([(s.get("video") or {}).get("size", [0])[0] for s in log["scenes"].values()] + [0])
-              for name, log in logs.items()}
-    # films (the biggest first), then big stills, then the rest
-    rendered.sort(key=lambda item: (rank(logs[item.preset.name]), -widest[item.preset.name]))
+    def weight(log):  # the biggest, then the longest first
+        videos = [s["video"] for s in log["scenes"].values() if s.get("video")]
+        return max([(v["size"][0], duration(v)) for v in videos] + [(0, 0.0)])
+
+    widest = {name: weight(log) for name, log in logs.items()}
+    # films (the biggest and longest first), then big stills, then shorter wide videos, then cards
+    rendered.sort(key=lambda item: (rank(logs[item.name]), -widest[item.name][0], -widest[item.name][1]))
     missing = [item for item in listed if not item.rendered]
     contents = "".join(f'<li><a href="#{html.escape(i.name)}">{html.escape(i.title)}</a></li>' for i in rendered)
     if missing:
         contents += '<li><a href="#not-rendered">Not rendered on this machine</a></li>'
-    body = "".join(section(index, item, out, logs[item.preset.name], web) for index, item in enumerate(rendered))
+    body = "".join(section(index, item, out, logs[item.name], web) for index, item in enumerate(rendered))
     if missing:
         rows = "".join(f'<li><strong>{html.escape(i.title)}</strong> '
                        f'({html.escape(i.name + (", " + model_label(i.preset) if i.preset else ""))}): '
