@@ -85,10 +85,18 @@ class Team:
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
 
     def barrier(self) -> None:
-        if self.cuda:
-            self.dist.barrier(device_ids=[self.local_rank % max(1, _cuda_count())])
-        else:
-            self.dist.barrier()
+        """Wait for the others; a process that stopped (its own error, Ctrl-C) ends this one
+        with one message instead of the backend's traceback."""
+        from studio.errors import RenderError
+
+        try:
+            if self.cuda:
+                self.dist.barrier(device_ids=[self.local_rank % max(1, _cuda_count())])
+            else:
+                self.dist.barrier()
+        except RuntimeError:  # gloo and nccl report a peer that left as a RuntimeError of their own
+            raise RenderError(f"process {self.rank} of the team stops: another process stopped (its own "
+                              "message says why); run the same command again to resume") from None
 
     def close(self) -> None:
         if self.dist.is_initialized():

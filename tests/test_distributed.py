@@ -192,3 +192,38 @@ def test_torchrun_gallery_renders_every_preset_once(write, tmp_path):
     assert one.returncode == 0, one.stderr
     gallery = digests(tmp_path / "g" / "mix")
     assert gallery.pop(".studio-fingerprint") and digests(tmp_path / "one" / "mix") == gallery
+
+
+def test_a_scene_failing_in_one_process_ends_every_process_with_one_message(write, tmp_path):
+    preset = write("fail.toml", """
+[preset]
+name = "fail"
+[[scenes]]
+kind = "train"
+name = "diverges"
+dataset = "faces"
+epochs = 40
+snapshot_every = 40
+lr = 100.0
+optimizer = "sgd"
+[scenes.loss_schedule]
+kind = "piecewise"
+points = [[0, -1000.0]]
+[[scenes]]
+kind = "train"
+name = "fine"
+dataset = "faces"
+epochs = 2
+snapshot_every = 2
+""")
+    done = subprocess.run([TORCHRUN, "--nproc-per-node", "2", "-m", "studio", "render", str(preset), "--out",
+                           str(tmp_path / "out"), "-q"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    # torchrun's own launcher reports the failed child with a traceback of its own; studio's
+    # processes each print one line
+    assert "studio/" not in "".join(line for line in output.splitlines(True) if line.lstrip().startswith("File")), \
+        output[-3000:]
+    assert output.count("error: ") == 2, output[-3000:]
+    assert "training diverged" in output and "another process stopped" in output
