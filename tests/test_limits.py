@@ -122,3 +122,10 @@ def test_preset_ceilings_are_named_and_can_be_raised_by_flag(cli, write, tmp_pat
     steps = write("steps.toml", MAXIMIZE.format(side=64).replace("steps = 2", "steps = 25000"))
     assert "at most 20000" in cli("validate", steps, "--raise-limits", "2").output
     assert cli("validate", steps, "--raise-limits", "3").exit_code == 0
+
+
+def test_a_picture_too_big_to_hold_is_refused_before_it_is_allocated(cli, write):
+    preset = write("h.toml", '[preset]\nname = "h"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+                             'kind = "dream"\nlayer = "blocks.2"\ninput = "noise"\nsize = [16000, 16000]\n')
+    result = cli("validate", preset, "--raise-limits", "4", "--memory-limit", "2")
+    assert result.exit_code == 2 and "`scenes.0.size`" in result.output and "before the first step" in result.output

@@ -78,7 +78,17 @@ class SceneContext:
     def input(self, spec: str, size: tuple[int, int] | None, model_size: tuple[int, int],
               key: str = "input") -> torch.Tensor:
         """An input image (1, 3, H, W) on the device: ``size`` (h, w), or the model's size
-        (photos keep their aspect)."""
+        (photos keep their aspect). A size that could not even be held (``--raise-limits`` lets
+        sides grow) is refused before anything is allocated."""
+        if size is not None:
+            from studio.budget import GIB, available_bytes
+
+            # the picture and a working copy or two of it, in float32
+            needed, have = 4 * 3 * size[0] * size[1] * 4, available_bytes(self.device, self.memory_limit)
+            if needed > have:
+                raise PresetError(self.source, self.key("size"), f"a {size[1]} x {size[0]} picture would need about "
+                                  f"{needed / GIB:.1f} GiB before the first step, and {have / GIB:.1f} GiB is available",
+                                  expected="a smaller `size`", found=f"[{size[1]}, {size[0]}]")
         image = load_input(spec, size, model_size, self.generator(key), self.base, self.source, self.key(key))
         return image.to(self.device)
 
