@@ -99,7 +99,9 @@ def estimate(scene) -> str:
     workload = getattr(scene.context, "workload", None)
     if getattr(scene, "memory", None):
         words += f", about {scene.memory / GIB:.2f} GiB per step"
-    if workload is not None:
+    if hasattr(scene, "seconds"):  # a scene that measures its own time (training)
+        words += f", about {duration(scene.seconds())} on {scene.context.device}"
+    elif workload is not None:
         from studio.budget import seconds_per_step
 
         per_unit = seconds_per_step(workload[0], workload[1]) / workload[2]

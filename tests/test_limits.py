@@ -129,3 +129,13 @@ def test_a_picture_too_big_to_hold_is_refused_before_it_is_allocated(cli, write)
                              'kind = "dream"\nlayer = "blocks.2"\ninput = "noise"\nsize = [16000, 16000]\n')
     result = cli("validate", preset, "--raise-limits", "4", "--memory-limit", "2")
     assert result.exit_code == 2 and "`scenes.0.size`" in result.output and "before the first step" in result.output
+
+
+def test_training_states_its_memory_and_time_and_is_refused_when_it_cannot_fit(cli, write):
+    preset = write("t.toml", '[preset]\nname = "t"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
+                             'kind = "train"\nnet = "model"\ndataset = "shapes"\nclasses = 2\nper_class = 8\n'
+                             'image_size = 64\nepochs = 1\nsnapshot_every = 1\nchannels = [0, 1]\nbatch_size = 16\n')
+    fits = cli("validate", preset)
+    assert fits.exit_code == 0 and "GiB per step" in fits.output and " on cpu" in fits.output, fits.output
+    refused = cli("validate", preset, "--memory-limit", "0.1")
+    assert refused.exit_code == 2 and "`scenes.0.batch_size`" in refused.output and "training would need" in refused.output

@@ -33,6 +33,7 @@ optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
 training = lazy("studio.pictures.training")
 corrupting = lazy("studio.train.corruption")
+cost = lazy("studio.train.cost")
 datasets = lazy("studio.train.datasets")
 finetune = lazy("studio.train.finetune")
 trainer = lazy("studio.train.trainer")
@@ -43,6 +44,8 @@ MODEL_FRAME_WIDTH = 800
 DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
+CLIMB_OVERHEAD = 1.3  # an ascent step against the bare forward and backward (bench/bench_step.py)
+FRAME_SECONDS = 0.15  # composing, compressing and encoding one 720p frame on a 2-core CPU
 WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
 
@@ -198,6 +201,43 @@ class Scene:
         self.dream_start = watch.dream_start(self.dream_side(), context.generator("dream"))
         self.first_dreams = self.newest_dreams = self.last_dreams = None
         self.total = section.epochs + frames
+        self.memory = self.check_memory(available)
+
+    def check_memory(self, available: int) -> int:
+        """Training's peak (weights, gradients, Adam's moments, a minibatch's activations) or a
+        snapshot's pictures, whichever is more: refused up front when it cannot fit."""
+        section, context = self.context.section, self.context
+        batch = self.data.images[:section.batch_size].to(context.device)
+        needed = cost.training_bytes(self.net, batch)
+        if section.dream_interval:
+            side = self.dream_side()
+            pictures = torch.zeros(len(self.units), self.data.channels, side, side, device=context.device)
+            needed = max(needed, cost.training_bytes(self.net, pictures))
+        if context.device.type == "cpu" and needed > available:
+            raise PresetError(context.source, context.key("batch_size"), f"training would need about "
+                              f"{needed / budget.GIB:.1f} GiB, and {available / budget.GIB:.1f} GiB is available",
+                              expected="a smaller `batch_size`, `image_size` or `dream_size`, or fewer `channels`",
+                              found=section.batch_size)
+        return needed
+
+    def seconds(self) -> float:
+        """The render's time, measured warm on copies: the optimiser steps, each snapshot's
+        climbs, and the frames."""
+        section, context = self.context.section, self.context
+        images = self.data.images[:section.batch_size].to(context.device)
+        labels = self.data.labels[:section.batch_size].to(context.device)
+        training = cost.step_seconds(self.net, images, labels) * self.per_epoch * section.epochs
+        climbs = 0.0
+        if section.dream_interval:
+            side = self.dream_side()
+            pictures = torch.rand(len(self.units), self.data.channels, side, side, device=context.device)
+            drawn = sum(1 for step in self.snapshots if section.snapshot_every_steps or step == self.snapshots[-1]
+                        or self.epoch(step) % section.dream_interval == 0)
+            later = section.dream_steps_warm if section.dream_start == "warm" else DREAM_STEPS[self.kind]
+            # a climb's step is the network's forward and backward plus its transforms and parameterisation
+            climbs = CLIMB_OVERHEAD * cost.step_seconds(self.net, pictures) * (DREAM_STEPS[self.kind] + (drawn - 1) * later)
+        frames = len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
+        return training + climbs + FRAME_SECONDS * frames
 
     def dream_side(self) -> int:
         """Pixels a side of the units' pictures: a small net reads its image size only; a model's
