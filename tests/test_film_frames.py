@@ -222,4 +222,4 @@ def test_frame_change_is_the_mean_change_between_the_written_frames(cli, write, 
     frames = [np.asarray(Image.open(path)).astype(float) for path in sorted((tmp_path / "t" / "train").glob("frame-*.png"))]
     measured = [np.abs(b - a).mean() / 255 for a, b in zip(frames, frames[1:])]
     assert len(change["per_frame"]) == len(measured) == 8
-    assert np.allclose(change["per_frame"], measured, atol=1e-6) and change["median"] == round(float(np.median(measured)), 6)
+    assert np.allclose(change["per_frame"], measured, atol=1e-6) and abs(change["median"] - np.median(measured)) < 2e-6
