@@ -96,6 +96,25 @@ def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float
     return figure_image(loss_figure(history, epoch, width, height, chance, titled))
 
 
+def legend_columns(labels: list[str], width: int) -> int:
+    """Entries a legend row holds inside ``width`` px (6.5 pt labels: about 5 px a character,
+    34 px of line and padding an entry): all of them when they fit, else as many rows as needed.
+
+    Example:
+        >>> legend_columns(["loss", "held-out accuracy"], 600), legend_columns(["a" * 40] * 4, 600)
+        (2, 2)
+    """
+    for columns in range(len(labels), 0, -1):  # matplotlib fills column by column, each as wide as its widest
+        rows = -(-len(labels) // columns)
+        if (columns - 1) * rows >= len(labels):  # a column left empty: the same rows with fewer columns
+            continue
+        widths = [max(len(label) for label in labels[column * rows:(column + 1) * rows] or [""])
+                  for column in range(columns)]
+        if sum(5.0 * chars + 34 for chars in widths) + 24 <= width:
+            return columns
+    return 1
+
+
 def loss_figure(history, epoch: int, width: int, height: int = 250, chance: float | None = None,
                 titled: bool = True):
     """The matplotlib figure of :func:`loss_chart`. A loss that explodes is drawn on a symlog
@@ -153,9 +172,13 @@ def loss_figure(history, epoch: int, width: int, height: int = 250, chance: floa
     for spine in list(axes.spines.values()) + list(accuracy.spines.values()):
         spine.set_color("#505058")
     # beneath the plot, so it never hides a curve
-    figure.legend(lines, [line.get_label() for line in lines], loc="lower center", bbox_to_anchor=(0.5, 0.0),
-                  fontsize=6.5, ncol=len(lines), facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
+    labels = [line.get_label() for line in lines]
+    columns = legend_columns(labels, width)
+    figure.legend(lines, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0),
+                  fontsize=6.5, ncol=columns, facecolor="#202028", labelcolor="#d0d0d0", edgecolor="#404048")
+    rows = -(-len(labels) // columns)
     # margins in pixels (ticks and legend keep their size whatever the chart's size)
     figure.subplots_adjust(left=min(0.3, 52 / width), right=1 - min(0.3, 40 / width),
-                           top=1 - min(0.3, (28 if titled else 10) / height), bottom=min(0.45, 62 / height))
+                           top=1 - min(0.3, (28 if titled else 10) / height),
+                           bottom=min(0.5, (62 + 12 * (rows - 1)) / height))
     return figure

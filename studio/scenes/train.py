@@ -356,15 +356,14 @@ class Scene:
             loss, accuracy, judged = ((moment["loss"], moment["accuracy"], moment["heldout_accuracy"]) if moment else
                                       (history.loss[at], history.accuracy[at],
                                        (history.heldout_accuracy or history.clean_accuracy or [None] * (at + 1))[at]))
-            words = [f"epoch {epoch:g} of {section.epochs}{counted}", f"loss {loss:.4g}",
-                     f"training accuracy {accuracy:.0%}"]
-            if judged is not None:
-                words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged:.0%}")
-                if judged <= 1 / len(self.data.classes) + 0.02:
-                    words.append("at chance: collapsed")
+            words = [f"epoch {epoch:g} of {section.epochs}{counted}", f"loss {loss:.4g}", f"accuracy {accuracy:.0%}"]
+            if judged is not None:  # short words: the corruption after them must fit a 720p line too
+                chance = " (chance)" if judged <= 1 / len(self.data.classes) + 0.02 else ""
+                words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged:.0%}{chance}")
             if abs(history.multiplier[at] - 1.0) > 1e-9:
-                words.append(f"loss x {history.multiplier[at]:g}" + (" (ascent)" if history.multiplier[at] < 0 else ""))
-        return "  ·  ".join(words + corruption_words(section.corruption))
+                factor = history.multiplier[at]
+                words.append(f"ascent x {-factor:.2g}" if factor < 0 else f"loss x {factor:.2g}")
+        return " · ".join(words + corruption_words(section.corruption))
 
     def frame(self, history, step: int, living: int) -> torch.Tensor:
         section = self.context.section
@@ -478,7 +477,7 @@ def corruption_words(corruption: Corruption) -> list[str]:
 
     Example:
         >>> corruption_words(Corruption(label_noise=0.4, pixel_noise=0.1))
-        ['label noise 40%', 'pixel noise std 0.1']
+        ['label noise 40%', 'pixel noise 0.1']
     """
     words = []
     for key, label in (("label_noise", "label noise"), ("conflicting", "conflicting"), ("missing", "missing"),
@@ -486,7 +485,7 @@ def corruption_words(corruption: Corruption) -> list[str]:
         if getattr(corruption, key):
             words.append(f"{label} {getattr(corruption, key):.0%}")
     if corruption.pixel_noise:
-        words.append(f"pixel noise std {corruption.pixel_noise:g}")
+        words.append(f"pixel noise {corruption.pixel_noise:g}")
     return words or ["clean data"]
 
 
