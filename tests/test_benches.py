@@ -34,6 +34,7 @@ steps = 2
     ("bench_vs_lucent.py", ["--steps", "2", "--channels", "2"], "studio render"),
     ("bench_startup.py", ["--repeat", "1"], "phases of one render"),
     ("bench_distributed.py", ["--nproc", "2", "--preset", "{tiny}"], "speed-up"),
+    ("bench_estimates.py", ["--only", "seed000-faces-clean"], "time estimates within 2x"),
 ])
 def test_a_bench_runs_at_its_smallest_setting(tmp_path, script, arguments, printed):
     tiny = tmp_path / "tiny.toml"
