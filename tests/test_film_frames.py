@@ -142,18 +142,20 @@ def test_snapshots_every_few_optimiser_steps_give_frames_inside_epochs(cli, writ
     assert all(0 <= moment["heldout_accuracy"] <= 1 and moment["loss"] > 0 for moment in log["moments"])
 
 
-def test_frames_between_snapshots_carry_the_caption_of_the_snapshot_before_them(cli, write, tmp_path):
+def test_frames_between_snapshots_carry_their_snapshots_caption_then_dissolve_into_the_next(cli, write, tmp_path):
     text = DREAMY.replace("[scenes.corruption]", 'layout = "film"\nbatch_size = 4\nsnapshot_every_steps = 2\n'
-                                                 'epochs = 2\ntween = 2\nvideo_size = [640, 360]\n'
+                                                 'epochs = 2\ntween = 5\nvideo_size = [640, 360]\n'
                                                  '[scenes.corruption]').replace("epochs = 8\n", "")
     assert cli("render", write("t.toml", text), "--out", tmp_path, "-q", "--set", "output.frames=true").exit_code == 0
     frames = [np.asarray(Image.open(path)) for path in sorted((tmp_path / "t" / "train").glob("frame-*.png"))]
-    captions = [frame[-30:, :420] for frame in frames]  # the caption line, left of the sparkline
-    assert len(frames) == 5 + 4 * 2
-    for snapshot in range(0, 12, 3):  # snapshot, tween, tween, next snapshot
-        assert np.array_equal(captions[snapshot], captions[snapshot + 1])
-        assert np.array_equal(captions[snapshot], captions[snapshot + 2])
-        assert not np.array_equal(captions[snapshot], captions[snapshot + 3])
+    captions = [frame[-30:, :420].astype(float) for frame in frames]  # the caption line, left of the sparkline
+    assert len(frames) == 5 + 4 * 5
+    for snapshot in range(0, 24, 6):  # snapshot, 2 frames with its caption, 3 dissolving, the next snapshot
+        now, after = captions[snapshot], captions[snapshot + 6]
+        assert np.array_equal(now, captions[snapshot + 1]) and np.array_equal(now, captions[snapshot + 2])
+        apart = np.abs(after - now).mean()
+        distances = [np.abs(captions[snapshot + k] - now).mean() for k in (3, 4, 5)]
+        assert 0 < distances[0] < distances[1] < distances[2] < apart
 
 
 def test_snapshots_inside_epochs_are_refused_past_the_frame_limit(cli, write):
@@ -223,3 +225,17 @@ def test_frame_change_is_the_mean_change_between_the_written_frames(cli, write, 
     measured = [np.abs(b - a).mean() / 255 for a, b in zip(frames, frames[1:])]
     assert len(change["per_frame"]) == len(measured) == 8
     assert np.allclose(change["per_frame"], measured, atol=1e-6) and abs(change["median"] - np.median(measured)) < 2e-6
+
+
+def test_a_films_caption_keeps_each_field_in_its_place_as_numbers_change():
+    texts = ["epoch 1 of 12 · loss 1.4 · accuracy 7% · label noise 40%",
+             "epoch 10 of 12 · loss 0.03125 · accuracy 100% · label noise 40%"]
+    template = film.caption_template(texts)
+    drawn = []
+    for text in texts:
+        frame = film.blank((48, 1280))
+        film.caption(frame, text, 0, 0, (48, 1280), template=template)
+        drawn.append(frame)
+    where = (drawn[0] - drawn[1]).abs().sum(dim=(0, 1)).nonzero().flatten()
+    last = film.font(26).getlength(template.rsplit(film.SEPARATOR, 1)[0])  # where the last field starts, at most
+    assert len(where) and where.max() < last  # "label noise 40%" has not moved

@@ -89,16 +89,67 @@ def fitted_text(text: str, width: int, size: int, smallest: int = MIN_TEXT) -> t
     return text[:(low + 1) // 2] + "…" + text[len(text) - low // 2:], size
 
 
+SEPARATOR = " · "  # between the fields of a caption
+
+
 def caption(frame: torch.Tensor, text: str, top: int, left: int, box: tuple[int, int],
-            colour: tuple[int, int, int] = LABEL_COLOUR, pad: int = 0) -> None:
+            colour: tuple[int, int, int] = LABEL_COLOUR, pad: int = 0, template: str | None = None,
+            fade: tuple[str, float] | None = None) -> None:
     """Draw one line of ``text`` inside the ``box`` (h, w) at (top, left) of ``frame``, ``pad``
-    px in from its sides: never past its edges (see :func:`fitted_text`)."""
-    line, size = fitted_text(text, box[1] - 2 * pad, *caption_sizes(box[0]))
+    px in from its sides: never past its edges (see :func:`fitted_text`).
+
+    ``template``: the widest caption of a film, field by field (fields are separated by
+    :data:`SEPARATOR`). When it fits whole and ``text`` has as many fields, each field is drawn at
+    the template's place for it, in the template's size: the numbers of a film's caption change
+    where they stand instead of pushing the rest of the line about from frame to frame.
+
+    ``fade``: (the next caption, its share): the two drawn over each other, so a film's numbers
+    dissolve into the next snapshot's over a few frames instead of jumping in one."""
+    if fade is not None:
+        caption(frame, text, top, left, box, colour, pad, template)
+        before = frame[:, top:top + box[0], left:left + box[1]].clone()
+        caption(frame, fade[0], top, left, box, colour, pad, template)
+        frame[:, top:top + box[0], left:left + box[1]] = torch.lerp(before, frame[:, top:top + box[0], left:left + box[1]],
+                                                                    fade[1])
+        return
+    fields = text.split(SEPARATOR)
+    slots = template.split(SEPARATOR) if template else []
+    line, size = fitted_text(template if len(slots) == len(fields) else text, box[1] - 2 * pad, *caption_sizes(box[0]))
     strip = Image.new("RGB", (box[1], box[0]), BACKGROUND)
     draw = ImageDraw.Draw(strip)
-    bounds = draw.textbbox((0, 0), line, font=font(size))
-    draw.text((pad, (box[0] - (bounds[3] - bounds[1])) // 2 - bounds[1]), line, fill=colour, font=font(size))
+    face = font(size)
+    bounds = draw.textbbox((0, 0), line, font=face)
+    y = (box[0] - (bounds[3] - bounds[1])) // 2 - bounds[1]
+    if len(slots) == len(fields) and line == template:
+        x = pad
+        for number, (field, slot) in enumerate(zip(fields, slots)):
+            draw.text((x, y), field, fill=colour, font=face)
+            x += face.getlength(slot)
+            if number < len(fields) - 1:
+                draw.text((x, y), SEPARATOR, fill=colour, font=face)
+                x += face.getlength(SEPARATOR)
+    else:
+        if len(slots) == len(fields):  # the template did not fit whole: this caption fitted on its own
+            line, size = fitted_text(text, box[1] - 2 * pad, *caption_sizes(box[0]))
+            face = font(size)
+            bounds = draw.textbbox((0, 0), line, font=face)
+            y = (box[0] - (bounds[3] - bounds[1])) // 2 - bounds[1]
+        draw.text((pad, y), line, fill=colour, font=face)
     frame[:, top:top + box[0], left:left + box[1]] = from_pil(strip)
+
+
+def caption_template(texts: Sequence[str]) -> str:
+    """The widest of each field across ``texts`` (captions with the same fields), joined: the
+    template that keeps every field of a film's caption in one place.
+
+    Example:
+        >>> caption_template(["loss 1.2 · accuracy 76%", "loss 0.95 · accuracy 100%"])
+        'loss 0.95 · accuracy 100%'
+    """
+    split = [text.split(SEPARATOR) for text in texts]
+    count = max((len(fields) for fields in split), default=0)
+    columns = [[fields[i] for fields in split if len(fields) == count] for i in range(count)]
+    return SEPARATOR.join(max(column, key=lambda field: font(MIN_TEXT).getlength(field)) for column in columns)
 
 
 def sparkline(values: Sequence[float], marker: int, size: tuple[int, int]) -> torch.Tensor:
@@ -166,7 +217,8 @@ def film_tile(count: int, size: tuple[int, int]) -> int:
 
 
 def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series: Sequence[float] = (),
-               marker: int = 0, labels: Sequence[str] = ()) -> torch.Tensor:
+               marker: int = 0, labels: Sequence[str] = (), template: str | None = None,
+               fade: tuple[str, float] | None = None) -> torch.Tensor:
     """The ``film`` layout: the pictures (N, 3, h, w) fill the frame in the largest grid that
     fits; beneath them one caption line and, at its right, a sparkline of ``series``.
 
@@ -177,6 +229,8 @@ def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series:
         series: values for the sparkline (none: the caption takes the whole line).
         marker: the index in ``series`` marked as now.
         labels: a short label per picture, drawn on its corner.
+        template: the film's widest caption, field by field (see :func:`caption`).
+        fade: the next caption and how far the line has dissolved into it (see :func:`caption`).
 
     Returns:
         (3, H, W) in [0, 1].
@@ -199,7 +253,7 @@ def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series:
             caption(frame, str(labels[index]), top + tile - label_box[0], left, label_box, pad=4)
     spark_width = width // 4 if series else 0
     line_top = height - bar - GAP
-    caption(frame, text, line_top, GAP, (bar, width - 3 * GAP - spark_width))
+    caption(frame, text, line_top, GAP, (bar, width - 3 * GAP - spark_width), template=template, fade=fade)
     if series:
         frame[:, line_top:line_top + bar, width - GAP - spark_width:width - GAP] = \
             sparkline(series, marker, (bar, spark_width))
@@ -207,7 +261,7 @@ def film_frame(pictures: torch.Tensor, text: str, size: tuple[int, int], series:
 
 
 def lab_frame(panel: torch.Tensor, chart: Callable[[int, int], torch.Tensor], size: tuple[int, int],
-              text: str = "") -> torch.Tensor:
+              text: str = "", template: str | None = None) -> torch.Tensor:
     """The ``lab`` layout, landscape: the pictures (one composed (3, h, w) panel) fitted into
     the left half, the charts drawn for the right half (``chart(width, height)`` gives a
     picture of that size, so its text is drawn at its size, never scaled), and one caption line
@@ -220,7 +274,7 @@ def lab_frame(panel: torch.Tensor, chart: Callable[[int, int], torch.Tensor], si
     place(frame, panel, GAP, GAP, (inner, half))
     place(frame, chart(width - 3 * GAP - half, inner), GAP, 2 * GAP + half, (inner, width - 3 * GAP - half))
     if text:
-        caption(frame, text, height - bar - GAP, GAP, (bar, width - 2 * GAP))
+        caption(frame, text, height - bar - GAP, GAP, (bar, width - 2 * GAP), template=template)
     return frame
 
 

@@ -45,6 +45,7 @@ DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
 CLIMB_OVERHEAD = 1.3  # an ascent step against the bare forward and backward (bench/bench_step.py)
+CAPTION_FADE = 3  # frames before a snapshot over which the caption dissolves into its numbers
 FRAME_SECONDS = 0.15  # composing, compressing and encoding one 720p frame on a 2-core CPU
 WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
@@ -348,11 +349,11 @@ class Scene:
         section = self.context.section
         epoch = self.epoch(step)
         counted = f" (step {step} of {section.epochs * self.per_epoch})" if section.snapshot_every_steps else ""
-        if step == 0:
+        if step == 0 and not history.start:  # (a render resumed from before the untrained network was measured)
             words = [f"epoch 0 of {section.epochs}{counted}: untrained"]
         else:
-            at = math.ceil(epoch) - 1  # the epoch under way (or just ended)
-            moment = next((m for m in history.moments if m["step"] == step), None)
+            at = max(math.ceil(epoch) - 1, 0)  # the epoch under way (or just ended)
+            moment = history.start if step == 0 else next((m for m in history.moments if m["step"] == step), None)
             loss, accuracy, judged = ((moment["loss"], moment["accuracy"], moment["heldout_accuracy"]) if moment else
                                       (history.loss[at], history.accuracy[at],
                                        (history.heldout_accuracy or history.clean_accuracy or [None] * (at + 1))[at]))
@@ -360,7 +361,7 @@ class Scene:
             if judged is not None:  # short words: the corruption after them must fit a 720p line too
                 chance = " (chance)" if judged <= 1 / len(self.data.classes) + 0.02 else ""
                 words.append(f"{'held-out' if history.heldout_accuracy else 'clean'} {judged:.0%}{chance}")
-            if abs(history.multiplier[at] - 1.0) > 1e-9:
+            if any(abs(m - 1.0) > 1e-9 for m in history.multiplier):  # in every frame, so fields keep their places
                 factor = history.multiplier[at]
                 words.append(f"ascent x {-factor:.2g}" if factor < 0 else f"loss x {factor:.2g}")
         return " · ".join(words + corruption_words(section.corruption))
@@ -374,9 +375,10 @@ class Scene:
                                      titled=False)
 
         return film.lab_frame(self.lab_panel(history, step, living), chart, section.video_size,
-                              self.caption(history, step))
+                              self.caption(history, step), self.template)
 
-    def film_frame(self, history, step: int, tiles: torch.Tensor | None = None) -> torch.Tensor:
+    def film_frame(self, history, step: int, tiles: torch.Tensor | None = None,
+                   fade: tuple[str, float] | None = None) -> torch.Tensor:
         """The watched units' pictures fill the frame: what they want to see where dreams are
         drawn (``tiles``: pictures tweened between two snapshots), else their maps for the probe;
         one caption line and a loss sparkline."""
@@ -392,7 +394,7 @@ class Scene:
         series, marker = ((history.step_loss, step - 1) if self.context.section.snapshot_every_steps else
                           (history.loss, math.ceil(self.epoch(step)) - 1))
         return film.film_frame(tiles, self.caption(history, step), self.context.section.video_size,
-                               series, max(marker, 0), [str(unit) for unit in self.units])
+                               series, max(marker, 0), [str(unit) for unit in self.units], self.template, fade)
 
     def lab_panel(self, history, step: int, living: int) -> torch.Tensor:
         section = self.context.section
@@ -432,6 +434,7 @@ class Scene:
         history, states = trainer.train(self.net, self.data, self.truth, section, generator, self.context.device,
                                         progress.update, store=self.context.parts, heldout=self.heldout)
         final, self.dream_log, activations, weights, living = None, [], [], [], []
+        self.template = film.caption_template([self.caption(history, step) for step in self.snapshots])
         watched_weights = dict(self.net.named_modules())[self.watch]
         earlier = None  # the previous snapshot's step and pictures, for tweens
         for step in self.snapshots:
@@ -445,7 +448,10 @@ class Scene:
             if section.tween and earlier is not None:
                 for number in range(1, section.tween + 1):  # between the snapshots, in the spectra
                     between = optimize.param.tween(earlier[1], self.newest_dreams, number / (section.tween + 1))
-                    yield Frame(self.film_frame(history, earlier[0], between))
+                    # the last frames before a snapshot dissolve the caption into the next one's
+                    share = (number - (section.tween - CAPTION_FADE)) / (CAPTION_FADE + 1)
+                    fade = (self.caption(history, step), share) if share > 0 else None
+                    yield Frame(self.film_frame(history, earlier[0], between, fade))
                     progress.update(1)
             earlier = (step, self.newest_dreams)
             yield Frame(final)

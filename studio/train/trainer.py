@@ -91,6 +91,7 @@ class History:
     heldout_accuracy: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)  # each optimiser step's batch loss
     moments: list[dict] = field(default_factory=list)  # snapshots inside an epoch: step, loss so far, accuracies
+    start: dict = field(default_factory=dict)  # the untrained network: loss and accuracies
     steps_per_epoch: int = 1
 
 
@@ -142,6 +143,14 @@ def train(net: nn.Module, data: Dataset, truth: torch.Tensor, section, generator
         on_epoch(first)
     else:
         snapshots.put(0, net.state_dict())
+        net.eval()
+        with torch.no_grad():
+            losses = [float(loss_fn(net(images[i:i + section.batch_size]), labels[i:i + section.batch_size]))
+                      * len(labels[i:i + section.batch_size]) for i in range(0, len(labels), section.batch_size)]
+        history.start = {"loss": round(sum(losses) / len(labels), 6),
+                         "accuracy": accuracy(net, images, labels, section.batch_size),
+                         "heldout_accuracy": (accuracy(net, heldout.images.to(device), heldout.labels.to(device),
+                                                       section.batch_size) if heldout is not None else None)}
     for epoch in range(first, section.epochs):
         for group in optimiser.param_groups:
             group["lr"] = lr.at(epoch / max(section.epochs - 1, 1))
