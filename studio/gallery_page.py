@@ -153,6 +153,26 @@ def full_size(folder: Path, file: str, web: bool = False) -> str:
     return _jpeg(folder, file, ".full.jpg", None, 92) if web and is_big(folder, file) else file
 
 
+def last_frame(folder: Path, file: str) -> str | None:
+    """A JPEG of a video's last frame under ``previews/`` (its poster: the film as it ends, in the
+    film's own shape), made again when the video is newer; None when it cannot be made."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    video, name = folder / file, f"{PREVIEWS}/{file}.last.jpg"
+    target = folder / name
+    if not video.is_file():
+        return name if target.is_file() else None
+    if not target.is_file() or target.stat().st_mtime < video.stat().st_mtime:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-sseof", "-0.5", "-i", str(video),
+                               "-update", "1", "-q:v", "3", str(target)], capture_output=True, timeout=120)
+        if done.returncode != 0 or not target.is_file():
+            return None
+    return name
+
+
 def main_stills(scene: dict) -> list[dict]:
     """The scene's own still (not one of its several in a folder), else its last; none without."""
     stills = scene.get("stills", [])
@@ -173,15 +193,20 @@ def figure(preset: Preset, folder: Path, name: str, scene: dict, web: bool = Fal
     caption = html.escape(name)
     if scene.get("video"):
         video = scene["video"]
-        poster = f' poster="{base}/{html.escape(preview(folder, main[0]["file"]))}"' if main else ""
-        link = (f' · <a class="zoom" href="{base}/{html.escape(full_size(folder, main[0]["file"], web))}">last frame</a>'
+        last = last_frame(folder, video["file"])
+        poster = (f' poster="{base}/{html.escape(last)}"' if last else
+                  f' poster="{base}/{html.escape(preview(folder, main[0]["file"]))}"' if main else "")
+        link = (f' · <a class="zoom" href="{base}/{html.escape(last)}">last frame</a>' if last else
+                f' · <a class="zoom" href="{base}/{html.escape(full_size(folder, main[0]["file"], web))}">still</a>'
                 if main else "")
         width, height = video["size"]
         film = " film" if width >= FILM_WIDTH else ""  # a film gets a row of its own, at its size or more
         seconds = duration(video)
+        # the box keeps the film's shape whatever the poster's (the browser would size it by the poster)
+        shape = f"aspect-ratio:{width}/{height}" + (f";width:min(100%,calc(85vh*{width}/{height}))" if film else "")
         # no controls over the picture until the pointer is on it (the page's script adds them)
         return (f'<figure class="video{film}"><video src="{base}/{html.escape(video["file"])}"{poster} muted loop '
-                f'playsinline preload="metadata" width="{width}" height="{height}"></video>'
+                f'playsinline preload="metadata" width="{width}" height="{height}" style="{shape}"></video>'
                 f'<figcaption>{caption} · {video["frames"]} frames, {width}x{height}, {seconds:.1f} s'
                 f'{link}</figcaption></figure>')
     if not main:
@@ -244,13 +269,13 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:
 .media{display:grid;grid-template-columns:1fr;gap:16px;margin-top:12px}
 .full .media{grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
 figure{margin:0;min-width:0}.full figure.wide,.full figure.big,.full figure.film{grid-column:1/-1}
-figure.film video{max-height:85vh;width:auto;max-width:100%;margin:0 auto}
+figure.film video{height:auto;margin:0 auto}
 .big .frame{background:none}.big .frame img{max-height:85vh;object-fit:contain}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
 .frame{display:block;position:relative;overflow:hidden;border-radius:4px;background:#000}
 .frame img{display:block;width:100%;height:auto}
 .tall .frame{max-height:640px}.tall .frame::after{content:"open full size";position:absolute;left:0;right:0;
 bottom:0;padding:40px 0 8px;text-align:center;font-size:13px;background:linear-gradient(transparent,#101014)}
-figure video{display:block;width:100%;height:auto;max-height:80vh;background:#000;border-radius:4px}
+figure video{display:block;width:100%;height:auto;background:#000;border-radius:4px;object-fit:contain}
 details{margin-top:12px}pre{background:#181820;padding:10px;overflow:auto;font-size:12px;max-width:100%}
 button{background:#303040;color:#e0e0e6;border:1px solid #505060;border-radius:4px;padding:3px 10px;cursor:pointer}
 dialog{padding:0;border:0;background:#000;max-width:100vw;max-height:100vh;width:100vw;height:100vh;overflow:auto}

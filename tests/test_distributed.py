@@ -225,5 +225,5 @@ snapshot_every = 2
     # processes each print one line
     assert "studio/" not in "".join(line for line in output.splitlines(True) if line.lstrip().startswith("File")), \
         output[-3000:]
-    assert output.count("error: ") == 2, output[-3000:]
-    assert "training diverged" in output and "another process stopped" in output
+    # the other process ends at its next barrier, or earlier when torchrun's agent stops it (SIGTERM)
+    assert "training diverged" in output and ("another process stopped" in output or "interrupted:" in output)

@@ -108,9 +108,12 @@ def test_gallery_page_in_the_browser_at_desktop_and_phone_widths(cli, write, tmp
         assert len(widths) >= 2 and all(natural > 0 and shown >= 240 for natural, shown in widths), widths
         page.wait_for_function(
             "Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 1)", timeout=30000)
-        videos = page.evaluate("Array.from(document.querySelectorAll('video'))"
-                               ".map(v => [v.duration, v.poster, v.getBoundingClientRect().width])")
-        assert len(videos) == 2 and all(v[0] > 0 and v[1].endswith(".png") and v[2] >= 240 for v in videos)
+        videos = page.evaluate("Array.from(document.querySelectorAll('video')).map(v => [v.duration, v.poster, "
+                               "v.getBoundingClientRect().width, v.getBoundingClientRect().height, "
+                               "v.videoWidth / v.videoHeight])")
+        # the poster is the film's last frame, and the box has the film's shape, whatever the poster's
+        assert len(videos) == 2 and all(v[0] > 0 and v[1].endswith(".last.jpg") and v[2] >= 240 for v in videos)
+        assert all(abs(v[2] / v[3] - v[4]) < 0.02 for v in videos), videos
         # the film opens the page, a whole row at 960 px or more; the other cards share rows
         assert page.evaluate("document.querySelector('main section').id") == "zz-film"
         assert page.evaluate("document.querySelector('#zz-film video').getBoundingClientRect().width") >= 960
