@@ -83,10 +83,12 @@ def render(presets, out, device, overrides, quiet, draft, memory_limit, raise_li
 
 def _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory_limit, raise_limits):
     try:
+        from studio.entry import interrupted
         from studio.preset.draft import make_draft
         from studio.render import render_preset
 
         loaded, limits = _load_all(presets, overrides, {"preset.device": device} if device else None, raise_limits)
+        interrupted()  # a Ctrl-C pressed while the imports ran
         if draft:
             loaded = [make_draft(preset, limits) for preset in loaded]
         announce = None if quiet else (lambda line: click.echo(line, err=True))
@@ -104,7 +106,10 @@ def interrupt_on_sigterm() -> None:
     """SIGTERM (a batch system stopping us) is handled like Ctrl-C: clean up, exit 130."""
     import signal
 
-    def handler(_signum, _frame):
+    def handler(signum, _frame):
+        from studio.entry import PRESSED
+
+        PRESSED.append(signum)
         raise KeyboardInterrupt
 
     if hasattr(signal, "SIGTERM"):

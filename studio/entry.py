@@ -10,7 +10,26 @@ INTERRUPTED = ("\ninterrupted: finished files are kept and no partial file was l
                "command again to render the rest.\n")
 
 
+PRESSED: list[int] = []  # Ctrl-C (or SIGTERM) seen, even where a library swallowed its KeyboardInterrupt
+
+
+def interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed: checked at each thing a scene yields, so a
+    press whose exception was lost (in the seconds of imports, inside a library) still stops the
+    render at its next frame, still or record."""
+    if PRESSED:
+        raise KeyboardInterrupt
+
+
+def _on_interrupt(signum, _frame) -> None:
+    PRESSED.append(signum)
+    raise KeyboardInterrupt
+
+
 def run(name: str = "main", prog_name: str | None = None) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, _on_interrupt)
     try:
         import click
 

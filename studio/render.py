@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from studio.entry import interrupted
 from studio.errors import PresetError, RenderError, StudioError
 from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
@@ -177,6 +178,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         with progress_bar(scene.total, f"{preset.name}/{section.name}", quiet) as progress:
             try:
                 for item in scene.render(progress):
+                    interrupted()
                     scene_writer.add(item)
                 scene_writer.close()  # waits for the scene's files: a failed write fails the scene
             except BaseException as error:
