@@ -51,7 +51,18 @@ def run(name: str = "main", prog_name: str | None = None) -> None:
         finish(code or 0)
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED)
+        quiet_exit()
         sys.exit(130)
+
+
+def quiet_exit() -> None:
+    """Once the last word is said, a signal (torchrun stopping the team, a second Ctrl-C) ends
+    the process as the system would, not with a traceback from the exit handlers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def finish(code: int) -> None:
@@ -59,6 +70,7 @@ def finish(code: int) -> None:
     unloading it and its CUDA libraries costs half a second on a CPU machine, after every file is
     already closed. Under torchrun, a profiler or a coverage tracer (and with STUDIO_FULL_EXIT set)
     the exit is the ordinary one, so their exit handlers run and write what they gathered."""
+    quiet_exit()
     if ("torch" not in sys.modules or "WORLD_SIZE" in os.environ or os.environ.get("STUDIO_FULL_EXIT")
             or sys.getprofile() is not None or sys.gettrace() is not None):
         sys.exit(code)
