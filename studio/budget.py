@@ -55,8 +55,9 @@ def _bytes_per_pixel(model, paths: tuple[str, ...], size: tuple[int, int]) -> fl
     return _MEASURED[key]
 
 
-def _measure(model, paths: tuple[str, ...], probe: tuple[int, int]) -> float:
-    module = model.module
+def leaf_output_bytes(module: torch.nn.Module, forward) -> int:
+    """Bytes of every leaf module's output while ``forward()`` runs (without gradients): what a
+    backward pass through ``module`` keeps."""
     total = 0
 
     def hook(_module, _inputs, output):
@@ -64,16 +65,22 @@ def _measure(model, paths: tuple[str, ...], probe: tuple[int, int]) -> float:
         if isinstance(output, torch.Tensor):
             total += output.numel() * output.element_size()
 
-    leaves = [m for m in module.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
+    handles = [m.register_forward_hook(hook) for m in module.modules() if not list(m.children())]
     try:
         with torch.no_grad():
-            LayerTap(model, list(paths))(torch.zeros(1, 3, *probe, device=model.device))
-    except RuntimeError:  # too small for this network: the scene's own size check says so
-        return 0.0
+            forward()
     finally:
         for handle in handles:
             handle.remove()
+    return total
+
+
+def _measure(model, paths: tuple[str, ...], probe: tuple[int, int]) -> float:
+    try:
+        total = leaf_output_bytes(model.module, lambda: LayerTap(model, list(paths))(
+            torch.zeros(1, 3, *probe, device=model.device)))
+    except RuntimeError:  # too small for this network: the scene's own size check says so
+        return 0.0
     return total / (probe[0] * probe[1])
 
 

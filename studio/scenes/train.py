@@ -198,10 +198,10 @@ class Scene:
         self.per_epoch = -(-len(self.data.labels) // section.batch_size)  # optimiser steps an epoch
         self.snapshots = trainer.snapshot_steps(section.epochs, section.snapshot_every, self.per_epoch,
                                                 section.snapshot_every_steps)
-        frames = len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
+        self.frames = len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
         self.dream_start = watch.dream_start(self.dream_side(), context.generator("dream"))
         self.first_dreams = self.newest_dreams = self.last_dreams = None
-        self.total = section.epochs + frames
+        self.total = section.epochs + self.frames
         self.memory = self.check_memory(available)
 
     def check_memory(self, available: int) -> int:
@@ -232,13 +232,11 @@ class Scene:
         if section.dream_interval:
             side = self.dream_side()
             pictures = torch.rand(len(self.units), self.data.channels, side, side, device=context.device)
-            drawn = sum(1 for step in self.snapshots if section.snapshot_every_steps or step == self.snapshots[-1]
-                        or self.epoch(step) % section.dream_interval == 0)
+            drawn = sum(map(self.redraws, self.snapshots))
             later = section.dream_steps_warm if section.dream_start == "warm" else DREAM_STEPS[self.kind]
             # a climb's step is the network's forward and backward plus its transforms and parameterisation
             climbs = CLIMB_OVERHEAD * cost.step_seconds(self.net, pictures) * (DREAM_STEPS[self.kind] + (drawn - 1) * later)
-        frames = len(self.snapshots) + (len(self.snapshots) - 1) * section.tween
-        return training + climbs + FRAME_SECONDS * frames
+        return training + climbs + FRAME_SECONDS * self.frames
 
     def dream_side(self) -> int:
         """Pixels a side of the units' pictures: a small net reads its image size only; a model's
@@ -310,6 +308,13 @@ class Scene:
         whole, inside = divmod(step, self.per_epoch)
         return whole if not inside else round(step / self.per_epoch, 2)
 
+    def redraws(self, step: int) -> bool:
+        """Whether the units' pictures are drawn again at this snapshot: every ``dreams_every``
+        epochs, at the last snapshot, and at every snapshot when they come inside epochs."""
+        section = self.context.section
+        return bool(section.snapshot_every_steps or step == self.snapshots[-1]
+                    or self.epoch(step) % section.dream_interval == 0)
+
     def dreams(self, step: int) -> torch.Tensor | None:
         """What the watched units want to see, redrawn every ``dreams_every`` epochs (and at
         every snapshot inside an epoch) from the same start with the same transforms (kept for
@@ -317,9 +322,8 @@ class Scene:
         interval = self.context.section.dream_interval
         if not interval:
             return None
-        epoch = self.epoch(step)
-        if (self.context.section.snapshot_every_steps or epoch % interval == 0 or step == self.snapshots[-1]
-                or self.last_dreams is None):
+        if self.redraws(step) or self.last_dreams is None:
+            epoch = self.epoch(step)
             units = self.units
             # warm: go on from the last pictures, so a unit's picture changes as its weights do
             warm = self.context.section.dream_start == "warm" and self.newest_dreams is not None

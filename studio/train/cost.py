@@ -13,21 +13,9 @@ from torch import nn
 
 def activation_bytes(net: nn.Module, images: torch.Tensor) -> int:
     """Bytes of every leaf module's output for ``images`` (what a backward pass keeps)."""
-    total = 0
+    from studio.budget import leaf_output_bytes
 
-    def hook(_module, _inputs, output):
-        nonlocal total
-        if isinstance(output, torch.Tensor):
-            total += output.numel() * output.element_size()
-
-    handles = [m.register_forward_hook(hook) for m in net.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            net(images)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return total
+    return leaf_output_bytes(net, lambda: net(images))
 
 
 def training_bytes(net: nn.Module, batch: torch.Tensor) -> int:
