@@ -113,20 +113,24 @@ def make_param(kind: str, images: torch.Tensor) -> PixelImage | SpectralImage:
     return PixelImage(images) if kind == "pixel" else SpectralImage(images)
 
 
-def tween(first: torch.Tensor, second: torch.Tensor, share: float, kind: str = "fft") -> torch.Tensor:
-    """A picture ``share`` of the way from ``first`` to ``second`` (both (B, 3, H, W) in [0, 1])
-    in the parameterisation ``kind``: for ``fft`` the spectra are interpolated (through the
-    sigmoid, so colours move as the optimisation moves them, not as a cross-fade of pixels does);
-    for ``pixel`` the pixels.
+def tweens(first: torch.Tensor, second: torch.Tensor, count: int, kind: str = "fft"):
+    """The ``count`` pictures evenly spaced between ``first`` and ``second`` (both (B, 3, H, W)
+    in [0, 1]; neither included) in the parameterisation ``kind``: for ``fft`` the spectra are
+    interpolated (through the sigmoid, so colours move as the optimisation moves them, not as a
+    cross-fade of pixels does); for ``pixel`` the pixels.
 
     Example:
         >>> grey, white = torch.full((1, 3, 4, 4), 0.5), torch.full((1, 3, 4, 4), 0.9)
-        >>> round(float(tween(grey, white, 0.5).mean()), 3), round(float(tween(grey, white, 0.5, "pixel").mean()), 3)
-        (0.75, 0.7)
+        >>> [round(float(t.mean()), 3) for t in tweens(grey, white, 1)], [round(float(t.mean()), 3) for t in tweens(grey, white, 1, "pixel")]
+        ([0.75], [0.7])
     """
     if kind == "pixel":
-        return torch.lerp(first.float(), second.float(), share)
+        for number in range(1, count + 1):
+            yield torch.lerp(first.float(), second.float(), number / (count + 1))
+        return
     start, end = SpectralImage(first), SpectralImage(second)
+    origin = start.spectrum.detach().clone()
     with torch.no_grad():
-        start.spectrum.copy_(torch.lerp(start.spectrum, end.spectrum, share))
-        return start.image()
+        for number in range(1, count + 1):
+            start.spectrum.copy_(torch.lerp(origin, end.spectrum, number / (count + 1)))
+            yield start.image()

@@ -105,10 +105,9 @@ class Scene:
         shown, previous = 0, None
         for image in self.climbed(objective, progress, climbs):
             words = f"{self.path} channel {section.channel}: neurons 1 to {shown + 1} of {self.count}, in reading order"
-            for step in range(1, section.tween + 1 if previous is not None else 1):  # in the parameterisation
-                between = optimize.param.tween(previous[None], image[None], step / (section.tween + 1),
-                                               section.param)[0]
-                yield Frame(film.letterbox(between, section.video_size, words))
+            if previous is not None:  # frames between, in the parameterisation
+                for between in optimize.param.tweens(previous[None], image[None], section.tween, section.param):
+                    yield Frame(film.letterbox(between[0], section.video_size, words))
             shown, previous = shown + 1, image
             yield Frame(film.letterbox(image, section.video_size, words))
         yield Still(climbs.images[-1])

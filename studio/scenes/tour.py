@@ -86,10 +86,8 @@ class Scene:
                      f"{label} channel {self.channels[leg]} to {self.channels[leg + 1]}")
             if index:  # frames between optimised ones, interpolated in their spectra
                 passing = f"{label} channel {self.channels[leg - (offset == 0)]} to {self.channels[leg + (offset > 0)]}"
-                for step in range(1, section.tween + 1):
-                    between = optimize.param.tween(frames[index - 1:index], frames[index:index + 1],
-                                                   step / (section.tween + 1))[0]
-                    yield Frame(film.letterbox(between, section.video_size, passing))
+                for between in optimize.param.tweens(frames[index - 1:index], frames[index:index + 1], section.tween):
+                    yield Frame(film.letterbox(between[0], section.video_size, passing))
             yield Frame(film.letterbox(frame, section.video_size, words))
         keys = frames[::section.frames_per_channel]
         for number, (channel, image) in enumerate(zip(self.channels, keys)):

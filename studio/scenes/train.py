@@ -450,8 +450,8 @@ class Scene:
             activations.append(self.watched_activation())
             weights.append(watch.weight_vector(watched_weights))
             if section.tween and earlier is not None:
-                for number in range(1, section.tween + 1):  # between the snapshots, in the spectra
-                    between = optimize.param.tween(earlier[1], self.newest_dreams, number / (section.tween + 1))
+                between_all = optimize.param.tweens(earlier[1], self.newest_dreams, section.tween)
+                for number, between in enumerate(between_all, 1):  # between the snapshots, in the spectra
                     # the last frames before a snapshot dissolve the caption into the next one's
                     share = (number - (section.tween - CAPTION_FADE)) / (CAPTION_FADE + 1)
                     fade = (self.caption(history, step), share) if share > 0 else None
