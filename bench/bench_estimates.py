@@ -1,7 +1,8 @@
 """What `studio render` says a scene will cost before its first step, against what it cost: for
 every shipped preset that renders offline, as a draft (and any presets given in full with
 --full). Prints per scene the estimated and measured seconds and their ratio, and per preset the
-largest memory estimate against the process's peak resident memory.
+largest estimate of the process's memory (what is loaded when the scene starts, plus the scene's
+own per-step estimate) against the process's peak resident memory.
 
 Targets (issue 25): time within 2x, memory within 1.5x. A scene measured in under a second is
 listed but not judged (start-up noise is most of it).
@@ -20,8 +21,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ESTIMATE = re.compile(r"^(?P<preset>[^/\s]+)/(?P<scene>\S+): .*?(?:about (?P<gib>[\d.]+) GiB per step)?"
-                      r"(?:, about (?P<time>[^,]+?) on \w+)?$")
+ESTIMATE = re.compile(r"^(?P<preset>[^/\s]+)/(?P<scene>\S+): .*?(?:about [\d.]+ GiB per step"
+                      r"(?: \((?P<gib>[\d.]+) GiB for the process\))?)?(?:, about (?P<time>[^,]+?) on \w+)?$")
 DONE = re.compile(r"^\s+(?P<scene>\S+)\s+(?P<seconds>[\d.]+) s\s")
 
 
@@ -73,7 +74,7 @@ def main() -> None:
     runs = [(p, True) for p in offline if not args.only or p.stem in args.only]
     runs += [(Path(p).resolve(), False) for p in args.full]
     print(f"{'preset':<34} {'scene':<18} {'estimated':>10} {'measured':>9} {'ratio':>6}   memory est / peak")
-    judged = within = 0
+    judged = within = memory_judged = memory_within = 0
     for path, draft in runs:
         rows, memory, peak = measure(path, draft)
         label = path.stem + ("" if draft else " (full)")
@@ -82,10 +83,14 @@ def main() -> None:
             if ratio and seconds >= 1:
                 judged += 1
                 within += 0.5 <= ratio <= 2
-            memory_words = f"{memory:5.2f} / {peak:5.2f} GiB" if index == 0 else ""
+            memory_words = f"{memory:5.2f} / {peak:5.2f} GiB" if index == 0 and memory else ""
             print(f"{label if index == 0 else '':<34} {scene:<18} {estimated or 0:9.1f}s {seconds:8.1f}s "
                   f"{(f'{ratio:.2f}' if ratio else '-'):>6}   {memory_words}", flush=True)
+        if memory:
+            memory_judged += 1
+            memory_within += 1 / 1.5 <= memory / peak <= 1.5
     print(f"\ntime estimates within 2x: {within} of {judged} scenes measured at 1 s or more")
+    print(f"memory estimates within 1.5x: {memory_within} of {memory_judged} presets that state one")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,16 @@ def available_bytes(device: torch.device, limit: int | None = None) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def resident_bytes() -> int:
+    """This process's resident memory now (the interpreter, torch, the loaded models): what a
+    scene's own estimate comes on top of, on the CPU. 0 where /proc is not there."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def check_memory(model, workload: Workload, device: torch.device, source: str, key: str,
                  limit: int | None = None) -> int:
     """Refuse, on the CPU, a workload whose estimate exceeds the memory available.

@@ -100,6 +100,10 @@ def estimate(scene) -> str:
     workload = getattr(scene.context, "workload", None)
     if getattr(scene, "memory", None):
         words += f", about {scene.memory / GIB:.2f} GiB per step"
+        if scene.context.device.type == "cpu":  # on a GPU the process's own memory is not what runs out
+            from studio.budget import resident_bytes
+
+            words += f" ({(resident_bytes() + scene.memory) / GIB:.1f} GiB for the process)"
     if hasattr(scene, "seconds"):  # a scene that measures its own time (training)
         words += f", about {duration(scene.seconds())} on {scene.context.device}"
     elif workload is not None:

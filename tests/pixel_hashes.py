@@ -4,6 +4,12 @@ metadata such as the embedded preset may change without changing the pictures).
 `python tests/pixel_hashes.py --update` re-renders every shipped preset as a draft and rewrites
 ``tests/draft_hashes.json``; do that only for a change that is meant to alter pictures.
 `--update NAME...` re-renders just those presets and keeps the other entries.
+
+Pixels are the same for the same preset, seed and device, and "device" includes the CPU's
+vector instructions: PyTorch's kernels round differently with AVX2 and AVX-512, so the record is
+kept per instruction set (``torch.backends.cpu.get_cpu_capability()``). An update writes the
+current machine's table; a preset whose pictures it changed is dropped from the other tables (it
+is then skipped there, named, until recorded on such a machine).
 """
 
 from __future__ import annotations
@@ -46,8 +52,25 @@ def folder_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.suffix in (".png", ".mp4") and ".studio" not in p.parts}
 
 
-def load() -> dict[str, dict[str, str]]:
+def capability() -> str:
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
+def load_all() -> dict[str, dict[str, dict[str, str]]]:
+    """{instruction set: {preset: {file: hash}}}."""
     return json.loads(HASHES.read_text()) if HASHES.is_file() else {}
+
+
+def load() -> dict[str, dict[str, str]]:
+    """This machine's table: {preset: {file: hash}}."""
+    return load_all().get(capability(), {})
+
+
+def recorded_elsewhere(name: str) -> list[str]:
+    """The instruction sets whose tables hold ``name``."""
+    return sorted(isa for isa, table in load_all().items() if name in table)
 
 
 def update(out: Path, names: list[str] | None = None) -> None:
@@ -58,7 +81,9 @@ def update(out: Path, names: list[str] | None = None) -> None:
     from studio.models import availability
     from studio.preset import load_preset
 
-    table = load() if names else {}
+    tables = load_all()
+    before = tables.get(capability(), {})
+    table = dict(before) if names else {}
     for path in sorted((HERE.parent / "presets").glob("*.toml")):
         if names and path.stem not in names:
             continue
@@ -68,7 +93,12 @@ def update(out: Path, names: list[str] | None = None) -> None:
         assert result.exit_code == 0, result.output
         table[preset.name] = folder_hashes(out / f"{preset.name}-draft")
         print(preset.name, len(table[preset.name]), flush=True)
-    HASHES.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    for isa, other in tables.items():
+        if isa != capability():
+            for name in [n for n in other if n in before and before[n] != table.get(n)]:
+                del other[name]  # its pictures changed here: what the other machines showed is stale
+    tables[capability()] = table
+    HASHES.write_text(json.dumps(tables, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

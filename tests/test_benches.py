@@ -34,12 +34,14 @@ steps = 2
     ("bench_vs_lucent.py", ["--steps", "2", "--channels", "2"], "studio render"),
     ("bench_startup.py", ["--repeat", "1"], "phases of one render"),
     ("bench_distributed.py", ["--nproc", "2", "--preset", "{tiny}"], "speed-up"),
+    ("bench_cost.py", ["--sides", "32", "--batches", "1", "2", "--layer", "blocks.1", "--plot", "{tmp}/cost.png"],
+     "worst ratio"),
     ("bench_estimates.py", ["--only", "seed000-faces-clean"], "time estimates within 2x"),
 ])
 def test_a_bench_runs_at_its_smallest_setting(tmp_path, script, arguments, printed):
     tiny = tmp_path / "tiny.toml"
     tiny.write_text(TINY_DISTRIBUTED)
-    command = [sys.executable, str(ROOT / "bench" / script), *(a.format(tiny=tiny) for a in arguments)]
+    command = [sys.executable, str(ROOT / "bench" / script), *(a.format(tiny=tiny, tmp=tmp_path) for a in arguments)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert printed in done.stdout, done.stdout[-2000:]

@@ -2,6 +2,7 @@
 estimate; `--memory-limit` moves the line), and out-of-memory errors survived by halving."""
 
 import json
+import re
 
 import torch
 
@@ -137,5 +138,7 @@ def test_training_states_its_memory_and_time_and_is_refused_when_it_cannot_fit(c
                              'image_size = 64\nepochs = 1\nsnapshot_every = 1\nchannels = [0, 1]\nbatch_size = 16\n')
     fits = cli("validate", preset)
     assert fits.exit_code == 0 and "GiB per step" in fits.output and " on cpu" in fits.output, fits.output
+    per_step, whole = re.search(r"about ([\d.]+) GiB per step \(([\d.]+) GiB for the process\)", fits.output).groups()
+    assert float(whole) > float(per_step)  # what is loaded (torch, the model) comes on top
     refused = cli("validate", preset, "--memory-limit", "0.1")
     assert refused.exit_code == 2 and "`scenes.0.batch_size`" in refused.output and "training would need" in refused.output

@@ -10,7 +10,7 @@ from studio.models import availability
 from studio.preset import load_preset
 
 from conftest import ROOT
-from pixel_hashes import folder_hashes, load
+from pixel_hashes import capability, folder_hashes, load, recorded_elsewhere
 
 PRESETS = sorted((ROOT / "presets").glob("*.toml"))
 
@@ -58,6 +58,9 @@ def test_preset_renders_as_a_draft(cli, tmp_path, path):
         assert (folder / f"{scene.name}.png").is_file()
         assert log["scenes"][scene.name]["seconds"] >= 0
     recorded = load().get(preset.name)
+    if recorded is None and recorded_elsewhere(preset.name):
+        pytest.skip(f"{preset.name}'s pictures are recorded for {recorded_elsewhere(preset.name)}, not for this "
+                    f"machine's {capability()}: run tests/pixel_hashes.py --update {preset.name} on one")
     assert recorded is not None, f"no recorded pictures for {preset.name}: run tests/pixel_hashes.py --update"
     found = folder_hashes(folder)
     changed = sorted(name for name in recorded.keys() | found.keys() if recorded.get(name) != found.get(name))

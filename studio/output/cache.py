@@ -67,12 +67,30 @@ def read_files(values, base: Path) -> dict[str, str]:
     return found
 
 
+def scene_identity(section) -> str:
+    """A validated section as its dataclass repr, defaults included (a changed default renders
+    again), except keys added since (metadata ``since``) while they hold their default: those
+    render what studio rendered before they existed, so adding one leaves earlier renders fresh.
+
+    Example:
+        >>> from studio.scenes.filters import Section
+        >>> scene_identity(Section(kind="filters", name="f")) == repr(Section(kind="filters", name="f"))
+        False
+        >>> "columns" in scene_identity(Section(kind="filters", name="f", columns=4))
+        True
+    """
+    shown = [f for f in dataclasses.fields(section) if f.repr]
+    parts = [f"{f.name}={getattr(section, f.name)!r}" for f in shown
+             if not ("since" in f.metadata and getattr(section, f.name) == f.default)]
+    return f"{type(section).__qualname__}({', '.join(parts)})"
+
+
 def scene_fingerprint(preset, index: int, device: str, base: Path | None = None) -> str:
     """What one scene's files depend on; any change to it renders the scene again."""
     scene = preset.scenes[index]
     base = base or Path.cwd()
     identity = {
-        "scene": repr(scene),  # validated dataclass: defaults included
+        "scene": scene_identity(scene),
         "model": [preset.model.name, preset.model.weights],
         "seed": preset.preset.seed,
         "device": device,

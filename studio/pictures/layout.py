@@ -53,14 +53,14 @@ def labelled_grid(tiles: torch.Tensor, labels: Sequence[str] = (), title: str = 
         tiles: (N, 3, h, w) in [0, 1].
         labels: one caption per tile (or none).
         title: printed above the grid.
-        columns: tiles per row (default: about square).
+        columns: tiles per row (default: about square; more than there are tiles: one row).
         gap: pixels between tiles.
 
     Returns:
         (3, H, W) in [0, 1].
     """
     count, _, height, width = tiles.shape
-    columns = columns or max(1, int(np.ceil(np.sqrt(count))))
+    columns = min(columns, count) if columns else max(1, int(np.ceil(np.sqrt(count))))
     rows = int(np.ceil(count / columns))
     label_size = label_size or int(np.clip(width / 8, 9, 18))
     caption = label_size + 4 if labels else 0

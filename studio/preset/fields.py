@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
+from studio.preset.limits import MAX_CHANNELS, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 from studio.errors import did_you_mean
 from studio.preset.coerce import Problem
 
@@ -118,6 +118,15 @@ def fewer_channels(channels: Channels) -> Channels | list[int]:
     if isinstance(channels, tuple):
         return list(channels[:DRAFT_CHANNELS])
     return channels
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A scene whose pictures are laid out as a grid of cells: ``columns`` cells per row
+    (default: about square). Unset, it is left out of the scene's fingerprint (``since``): the
+    key renders what studio rendered before it existed."""
+
+    columns: int | None = field(default=None, **meta(min=1, max=MAX_CHANNELS, since="0.2.1"))
 
 
 @dataclass(frozen=True)

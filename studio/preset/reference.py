@@ -44,6 +44,7 @@ MEANINGS = {
     "levels": "`as-is`, or `stretch`: the result's 0.5 % and 99.5 % tones become black and white (auto-levels; octave and upscale climbs end low in contrast)",
     "margin_fill": "that context: `wrap` (the picture continues into its opposite side; results tile) or `mirror` (photos)",
     "variants": "pictures per channel, climbed side by side", "diversity": "how hard the variants push apart",
+    "columns": "cells per row of the grid (default: about square; 8 channels with `columns = 4`: 4 × 2, no hole)",
     "grid": "`[columns, rows]` of cells, one channel each (default: about square)",
     "blend": "fraction of a cell over which neighbouring cells cross-fade",
     "tile": "climb big images a tile at a time (pixels; automatic past a megapixel)",

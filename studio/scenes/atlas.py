@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (DRAFT_CHANNELS, Channels, InputImage, Optimisation, SceneSection, Variants,
+from studio.preset.fields import (DRAFT_CHANNELS, Channels, Grid, InputImage, Optimisation, SceneSection, Variants,
                                   check_count, side)
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
@@ -20,7 +20,7 @@ layers = lazy("studio.models.layers")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Optimisation, Variants):
+class Section(Grid, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "an `atlas` scene"
     input: str = "noise"
     layers: tuple[str, ...] | None = None
@@ -76,7 +76,7 @@ class Scene:
             activation.update({f"{path}:{label}": v for label, v in zip(labels, climbs.values)})
             curves[path] = climbs.curve
             grid = layout.contact_sheet(climbs.images, labels, layer_label(self.model, path),
-                                        columns=section.variants if section.variants > 1 else None)
+                                        columns=section.columns or (section.variants if section.variants > 1 else None))
             grids.append(grid)
             yield Still(grid, name=path)
         width = min(max(g.shape[-1] for g in grids), 2048)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import Channels, InputImage, SceneSection, check_count, need_layers
+from studio.preset.fields import Channels, Grid, InputImage, SceneSection, check_count, need_layers
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
 
@@ -24,7 +24,7 @@ MIN_TILE = 64  # small maps (7x7 at the end of VGG) are enlarged to stay legible
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage):
+class Section(Grid, SceneSection, InputImage):
     WHAT = "a `feature-maps` scene"
     layer: str | None = None
     layers: tuple[str, ...] | None = None
@@ -69,7 +69,7 @@ class Scene:
             tiles = layout.enlarge(colour.colormap(maps[chosen], section.colormap), MIN_TILE)
             title = (f"{layer_label(self.model, path)}: {len(chosen)} of {maps.shape[0]} maps, "
                      f"{maps.shape[-1]}x{maps.shape[-2]}")
-            grid = layout.labelled_grid(tiles, [str(c) for c in chosen], title=title)
+            grid = layout.labelled_grid(tiles, [str(c) for c in chosen], title=title, columns=section.columns)
             grids.append(grid)
             yield Still(grid, name=path)
             summary[path] = {"shape": list(self.activations[path].shape[1:]), "channels": chosen,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from studio.errors import PresetError
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import Channels, SceneSection, check_count, meta
+from studio.preset.fields import Channels, Grid, SceneSection, check_count, meta
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
 
@@ -23,7 +23,7 @@ layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection):
+class Section(Grid, SceneSection):
     WHAT = "a `filters` scene"
     layer: str | None = None  # a convolution, or a block whose first convolution is shown; default the first
     channels: Channels = "all"
@@ -86,7 +86,8 @@ class Scene:
         out, inputs, height, width = self.conv.weight.shape
         title = (f"{layer_label(self.model, self.path)}: {len(self.channels)} of {out} filters, "
                  f"{width}x{height}x{inputs} ({self.model.weights} weights)")
-        yield Still(layout.labelled_grid(pictures, [str(c) for c in self.channels], title=title))
+        yield Still(layout.labelled_grid(pictures, [str(c) for c in self.channels], title=title,
+                                         columns=section.columns))
         norms = weight.detach().float().flatten(1).norm(dim=1)
         yield Record("layer", self.path)
         yield Record("shape", [out, inputs, height, width])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Variants, check_channels,
+from studio.preset.fields import (Channels, Grid, InputImage, Optimisation, SceneSection, Variants, check_channels,
                                   meta, need_layer)
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.labels import as_wh, layer_label
@@ -22,7 +22,7 @@ layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(SceneSection, InputImage, Optimisation, Variants):
+class Section(Grid, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "a `maximize` scene"
     input: str = "noise"
     layer: str | None = None
@@ -86,7 +86,7 @@ class Scene:
         else:
             yield Still(layout.contact_sheet(climbs.images, variant_labels(self.channels, count),
                                              f"{self.model.name} {label}: {len(self.channels)} channels {what}",
-                                             columns=count if count > 1 else None))
+                                             columns=section.columns or (count if count > 1 else None)))
         yield Record("layer", self.path)
         yield Record("sizes", as_wh(self.sizes))
         yield Record("objective", climbs.curve)

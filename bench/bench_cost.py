@@ -1,0 +1,120 @@
+"""Cost curves: seconds per step of a `maximize` climb with the default keys (fft, jitter,
+rotation, scale) against pixels (one image, 128² to 2048²) and against channels per batch (1 to
+64 at 128²), with the bare forward+backward of the same network beside it, so a user can
+predict a render before starting it: steps × seconds per step.
+
+Prints the table (target: every step within 1.2 × the bare forward+backward) and, with --plot,
+saves both curves as one PNG.
+Usage: python bench/bench_cost.py [--device cpu] [--layer blocks.3] [--sides 128 256 ...]
+       [--batches 1 4 ...] [--plot docs/cost-curves.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import interleaved, sync  # noqa: E402
+
+from studio.models import LayerTap, load_model  # noqa: E402
+from studio.optimize import Ascent, objectives  # noqa: E402
+from studio.scenes.maximize import Section  # noqa: E402
+from studio.scenes.optimizing import ascent_settings  # noqa: E402
+
+TARGET = 1.2
+MEGA = 1 << 20
+
+
+def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, float]:
+    """(bare, climb) seconds per step at ``batch`` × ``side``²: best of a few interleaved rounds,
+    fewer steps per round where a step takes seconds."""
+    steps = max(1, min(8, round(8 * (256 * 256) / (batch * side * side))))
+    rounds = 3 if batch * side * side <= 512 * 512 else 2
+    tap = LayerTap(model, [layer])
+    channels = tap(torch.zeros(1, 3, 64, 64, device=device))[layer].shape[1]
+    objective = objectives.channel(layer, torch.arange(batch, device=device) % channels)
+    images = torch.rand(batch, 3, side, side, generator=torch.Generator().manual_seed(0)).to(device)
+    settings = ascent_settings(Section(kind="maximize", steps=steps))
+
+    def bare():
+        for _ in range(steps):
+            x = images.clone().requires_grad_(True)
+            (-objective(tap(x)).float().sum()).backward()
+        sync(device)
+
+    def climb():
+        Ascent(model, objective, settings, torch.Generator().manual_seed(0)).run(images, [(side, side)])
+        sync(device)
+
+    best = interleaved({"bare": bare, "climb": climb}, rounds=rounds)
+    return best["bare"] / steps, best["climb"] / steps
+
+
+def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for axes, rows, label, unit in ((left, rows_by_side, "pixels (one image)", "px"),
+                                    (right, rows_by_batch, "channels per batch (128² each)", "")):
+        xs = [row[0] for row in rows]
+        axes.plot(xs, [row[2] for row in rows], "o-", label="studio step (defaults)")
+        axes.plot(xs, [row[1] for row in rows], "s--", label="bare forward+backward")
+        axes.set_xscale("log", base=2)
+        axes.set_yscale("log")
+        axes.set_xlabel(label)
+        axes.set_ylabel("seconds per step")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+        if unit:
+            axes.set_xticks(xs, [f"{round(x ** 0.5)}²" for x in xs])
+        else:
+            axes.set_xticks(xs, [str(x) for x in xs])
+    figure.suptitle(title)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--layer", default="blocks.3")
+    parser.add_argument("--sides", type=int, nargs="+", default=[128, 256, 512, 1024, 2048])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--plot", type=Path, help="save the curves to this PNG")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    model = load_model("efficientnet_lite0", device=device)
+    title = f"efficientnet_lite0 up to {args.layer} on {device} ({torch.get_num_threads()} threads)"
+    print(title)
+    print(f"{'batch':>5} {'side':>5} {'megapixels':>10} {'bare s/step':>12} {'studio s/step':>14} {'ratio':>6}"
+          f" {'studio s/step/Mpx':>18}")
+    worst = 0.0
+    by_side, by_batch = [], []
+    plan = [(1, side) for side in args.sides] + [(batch, 128) for batch in args.batches if batch != 1]
+    for batch, side in plan:
+        bare, climb = per_step(model, device, args.layer, batch, side)
+        pixels = batch * side * side
+        worst = max(worst, climb / bare)
+        print(f"{batch:>5} {side:>5} {pixels / MEGA:>10.3f} {bare:>12.4f} {climb:>14.4f} {climb / bare:>6.2f}"
+              f" {climb / (pixels / MEGA):>18.3f}", flush=True)
+        if batch == 1:
+            by_side.append((side * side, bare, climb))
+        if side == 128:
+            by_batch.append((batch, bare, climb))
+    by_batch.sort()
+    print(f"\nworst ratio {worst:.2f} (target <= {TARGET})")
+    if args.plot:
+        plot(by_side, by_batch, args.plot, title)
+        print(f"plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
