@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, sync  # noqa: E402
-
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import Ascent, objectives  # noqa: E402
 from studio.scenes.maximize import Section  # noqa: E402
 from studio.scenes.optimizing import ascent_settings  # noqa: E402
+
+from common import interleaved, sync  # noqa: E402
 
 TARGET = 1.2
 MEGA = 1 << 20

@@ -22,19 +22,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ESTIMATE = re.compile(r"^(?P<preset>[^/\s]+)/(?P<scene>\S+): .*?(?:about [\d.]+ GiB per step"
-                      r"(?: \((?P<gib>[\d.]+) GiB for the process\))?)?(?:, about (?P<time>[^,]+?) on \w+)?$")
-DONE = re.compile(r"^\s+(?P<scene>\S+)\s+(?P<seconds>[\d.]+) s\s")
-
-
-def seconds_of(words: str) -> float:
-    """``1 h 2 min`` / ``3 min 5 s`` / ``4 s`` in seconds."""
-    units = {"h": 3600, "min": 60, "s": 1}
-    return sum(float(number) * units[unit] for number, unit in re.findall(r"([\d.]+) (h|min|s)\b", words))
+                      r"(?: \((?P<gib>[\d.]+) GiB for the process\))?)?(?:, about [^,]+? on \w+)?$")
 
 
 def measure(path: Path, draft: bool) -> tuple[list, float, float]:
-    """[(scene, estimated s, measured s)], the largest memory estimate (GiB), the process's peak
-    resident memory (GiB)."""
+    """[(scene, estimated s, measured s)] from the render's log.json, the largest estimate of the
+    process's memory (GiB, from the announced lines), the process's peak resident memory (GiB)."""
+    import json
     import threading
 
     with tempfile.TemporaryDirectory() as out:
@@ -49,18 +43,13 @@ def measure(path: Path, draft: bool) -> tuple[list, float, float]:
         for reader in readers:
             reader.join()
         process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        lines = texts["err"].strip().splitlines()
-        raise RuntimeError(f"{path.name}: {lines[-1] if lines else 'failed'}")
-    estimates, memory = {}, 0.0
-    for line in texts["err"].splitlines():
-        found = ESTIMATE.match(line.strip())
-        if found and found["time"]:
-            estimates[found["scene"]] = seconds_of(found["time"])
-        if found and found["gib"]:
-            memory = max(memory, float(found["gib"]))
-    rows = [(m["scene"], estimates.get(m["scene"]), float(m["seconds"]))
-            for m in map(DONE.match, texts["out"].splitlines()) if m]
+        if process.returncode:
+            lines = texts["err"].strip().splitlines()
+            raise RuntimeError(f"{path.name}: {lines[-1] if lines else 'failed'}")
+        log = json.loads(next(Path(out).glob("*/log.json")).read_text())
+    memory = max((float(found["gib"]) for found in map(ESTIMATE.match, texts["err"].splitlines())
+                  if found and found["gib"]), default=0.0)
+    rows = [(name, entry.get("estimated_seconds"), entry["seconds"]) for name, entry in log["scenes"].items()]
     return rows, memory, usage.ru_maxrss / 1024 ** 2
 
 

@@ -18,14 +18,17 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, sync  # noqa: E402
-
 from studio.attribute import occlusion_map, smooth_saliency  # noqa: E402
 from studio.inputs import load_input  # noqa: E402
 from studio.models import LayerTap, load_model  # noqa: E402
-from studio.optimize import Ramp, Settings  # noqa: E402
+from studio.optimize import (  # noqa: E402
+    Ramp,
+    Settings,
+    batch_size,  # noqa: E402
+)
 from studio.optimize.match import Descent, feature_distance  # noqa: E402
-from studio.optimize import batch_size  # noqa: E402
+
+from common import interleaved, sync  # noqa: E402
 
 CAT = 285
 

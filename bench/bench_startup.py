@@ -33,7 +33,7 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import torch
 mark("import torch")
-import studio.render, studio.cli, studio.scenes.context, studio.budget, studio.optimize
+import studio.rendering, studio.cli, studio.scenes.context, studio.budget, studio.optimize
 from studio.preset import load_preset
 mark("import studio")
 preset = load_preset(sys.argv[1])
@@ -52,9 +52,9 @@ import studio.scenes.context as context
 timed(context, "load_model", "model")
 timed(studio.budget, "check_memory", "probes")
 timed(studio.optimize, "check_smallest_size", "probes")
-timed(studio.render, "estimate", "estimates")
-timed(studio.render, "prepare", "build")
-result = studio.render.render_preset(preset, sys.argv[2], quiet=True, resume=False, announce=lambda line: None)
+timed(studio.rendering, "estimate", "estimates")
+timed(studio.rendering, "prepare", "build")
+result = studio.rendering.render_preset(preset, sys.argv[2], quiet=True, resume=False, announce=lambda line: None)
 mark("end")
 print(json.dumps({"marks": marks, "spent": spent, "scenes": result.seconds}))
 """

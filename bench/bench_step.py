@@ -15,10 +15,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, sync  # noqa: E402
-
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives  # noqa: E402
+
+from common import interleaved, sync  # noqa: E402
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import objectives  # noqa: E402
 from studio.preset import loads  # noqa: E402
-from studio.render import render_preset  # noqa: E402
+from studio.rendering import render_preset  # noqa: E402
 
 PRESET = """
 [preset]
@@ -80,9 +80,9 @@ def bare_seconds(model, layers: list[str], height: int, width: int, rounds: int 
 
 def independent_warp_error(width: int, height: int, frames: int, steps: int, layers: list[str]) -> float:
     """The same camera and dream, each frame dreamt alone from the moved photo (no feedback)."""
+    from studio.inputs import load_input
     from studio.optimize import Ascent, Ramp, Robustness, Settings
     from studio.pictures import coherence, motion
-    from studio.inputs import load_input
 
     model = load_model("efficientnet_lite0", device=torch.device("cpu"))
     start = load_input("builtin:coffee", (height, width), model.input_size, torch.Generator(), Path.cwd(),

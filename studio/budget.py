@@ -19,6 +19,10 @@ from studio.errors import PresetError
 from studio.models.layers import LayerTap
 
 PROBE_SIDE = 256
+TIME_PROBE_PIXELS = 1 << 20  # a time probe's pixels in all: up to a megapixel runs as it will
+CLIMB_OVERHEAD = 1.3  # an optimisation step (transforms, parameterisation, optimiser) against the bare
+                      # forward and backward of its network: 1.13-1.41 on a 2-core CPU (bench/bench_step.py)
+FRAME_SECONDS_PER_MEGAPIXEL = 0.16  # composing, compressing and encoding a film's frame on a 2-core CPU
 BACKWARD_FACTOR = 1.0
 GIB = 1024 ** 3
 
@@ -141,14 +145,42 @@ def check_memory(model, workload: Workload, device: torch.device, source: str, k
     return needed
 
 
+def frame_seconds(frames: int, size: tuple[int, int], per_megapixel: float = FRAME_SECONDS_PER_MEGAPIXEL) -> float:
+    """Time to compose and encode ``frames`` frames of ``size`` (h, w), beside the network's work
+    (``per_megapixel``: a scene whose frames cost more to make, measured by profiling it)."""
+    return frames * per_megapixel * size[0] * size[1] / 1e6
+
+
+def time_probe(workload: Workload) -> tuple[int, tuple[int, int]]:
+    """(batch, size) a time probe runs: the workload itself up to ``TIME_PROBE_PIXELS`` in all
+    (on a CPU a step's cost is not linear in pixels: caches; measured on EfficientNet-Lite0, a
+    256² probe scaled up put 1024² at half its cost and a batch of 16 × 128² at twice it); past
+    that fewer images, then a smaller copy of the same aspect.
+
+    Example:
+        >>> time_probe(Workload(("a",), 16, (128, 128))), time_probe(Workload(("a",), 4, (2048, 2048)))
+        ((16, (128, 128)), (1, (1024, 1024)))
+    """
+    height, width = workload.size
+    batch = max(1, min(workload.batch, TIME_PROBE_PIXELS // (height * width)))
+    ratio = min(1.0, (TIME_PROBE_PIXELS / (batch * height * width)) ** 0.5)
+    return batch, (max(1, round(height * ratio)), max(1, round(width * ratio)))
+
+
 def seconds_per_step(model, workload: Workload) -> float:
-    """Time of one step of ``workload``, measured: a forward (and backward) pass of one probe
-    image (at most ``PROBE_SIDE``² pixels), warm (the fastest of three runs after a first), scaled
-    by pixels and batch."""
+    """Time of one step of ``workload`` (see :func:`step_timing`), warm."""
+    return step_timing(model, workload)[0]
+
+
+def step_timing(model, workload: Workload) -> tuple[float, float]:
+    """(warm, cold) seconds of one step of ``workload``, measured: a forward (and backward) pass
+    of the workload itself (or of a ``time_probe`` of it, scaled by pixels). Warm: the fastest of
+    a few runs after a first; cold: what that first run cost more (allocations, kernel choice),
+    paid once by a render."""
     import time
 
-    probe = probe_size(workload.size)
-    images = torch.rand(1, 3, *probe, device=model.device, requires_grad=workload.backward)
+    batch, probe = time_probe(workload)
+    images = torch.rand(batch, 3, *probe, device=model.device, requires_grad=workload.backward)
     tap = LayerTap(model, list(workload.paths)) if workload.paths else None
 
     def step():
@@ -161,13 +193,16 @@ def seconds_per_step(model, workload: Workload) -> float:
             torch.cuda.synchronize(model.device)
 
     try:
+        started = time.perf_counter()
         step()  # cold: allocations, kernel selection; never counted
+        cold = time.perf_counter() - started
         timings = []
-        for _ in range(3):  # warm, the fastest of three: a busy moment makes one run look slow
+        for _ in range(3 if cold < 1 else 1):  # a busy moment makes one run look slow; a slow step is its own average
             started = time.perf_counter()
             step()
             timings.append(time.perf_counter() - started)
         measured = min(timings)
     except RuntimeError:
-        return 0.0
-    return measured * workload.batch * (workload.size[0] * workload.size[1]) / (probe[0] * probe[1])
+        return 0.0, 0.0
+    scale = workload.batch * (workload.size[0] * workload.size[1]) / (batch * probe[0] * probe[1])
+    return measured * scale, max(0.0, cold - measured)

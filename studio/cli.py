@@ -12,6 +12,7 @@ import click
 from studio import __version__
 from studio.errors import StudioError
 
+
 def finite(_context, _parameter, value):
     """Refuse nan and inf where a number of gigabytes is asked for."""
     import math
@@ -29,7 +30,7 @@ def fail(error: BaseException) -> None:
     if os.environ.get("STUDIO_DEBUG"):
         traceback.print_exception(error)
     if isinstance(error, KeyboardInterrupt):
-        from studio.entry import INTERRUPTED
+        from studio.errors import INTERRUPTED
 
         click.echo(INTERRUPTED, err=True, nl=False)
         sys.exit(130)
@@ -83,9 +84,9 @@ def render(presets, out, device, overrides, quiet, draft, memory_limit, raise_li
 
 def _render_all(presets, out, device, overrides, quiet, draft, no_resume, memory_limit, raise_limits):
     try:
-        from studio.entry import interrupted
+        from studio.errors import interrupted
         from studio.preset.draft import make_draft
-        from studio.render import render_preset
+        from studio.rendering import render_preset
 
         loaded, limits = _load_all(presets, overrides, {"preset.device": device} if device else None, raise_limits)
         interrupted()  # a Ctrl-C pressed while the imports ran
@@ -107,7 +108,7 @@ def interrupt_on_sigterm() -> None:
     import signal
 
     def handler(signum, _frame):
-        from studio.entry import PRESSED
+        from studio.errors import PRESSED
 
         PRESSED.append(signum)
         raise KeyboardInterrupt
@@ -136,7 +137,7 @@ def validate(presets, overrides, device, quick, memory_limit, raise_limits):
             if quick:
                 click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")
                 continue
-            from studio.render import check_preset, estimate
+            from studio.rendering import check_preset, estimate
 
             scenes = check_preset(preset, memory_limit)
             click.echo(f"ok  {preset.source}: {preset.name}: {kinds}")

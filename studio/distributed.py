@@ -145,7 +145,7 @@ def render_team(presets: list, out: Path | None, quiet: bool, resume: bool,
     ``assemble`` (the gallery's case) phase 2 is the caller's, and a preset that cannot render
     (its weights are missing) is passed over, for the caller to report."""
     from studio.errors import StudioError
-    from studio.render import render_preset
+    from studio.rendering import render_preset
 
     team = Team()
     try:
@@ -169,7 +169,7 @@ def climb_share(preset, out: Path | None, resume: bool, memory_limit_gb: float |
     """Phase 1 for one preset: this process's share of its climbs, and the whole scenes it owns."""
     from studio.output.cache import PartCache, cached_entry, scene_fingerprint
     from studio.progress import progress_bar
-    from studio.render import prepare, preset_base, render_preset, resolve_device
+    from studio.rendering import prepare, preset_base, render_preset, resolve_device
 
     folder = (Path(out) if out is not None else Path(preset.output.dir)) / preset.name
     device = resolve_device(preset.preset.device, preset.origin("preset.device"))

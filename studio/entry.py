@@ -6,19 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-INTERRUPTED = ("\ninterrupted: finished files are kept and no partial file was left; run the same "
-               "command again to render the rest.\n")
-
-
-PRESSED: list[int] = []  # Ctrl-C (or SIGTERM) seen, even where a library swallowed its KeyboardInterrupt
-
-
-def interrupted() -> None:
-    """Raise KeyboardInterrupt if Ctrl-C was pressed: checked at each thing a scene yields, so a
-    press whose exception was lost (in the seconds of imports, inside a library) still stops the
-    render at its next frame, still or record."""
-    if PRESSED:
-        raise KeyboardInterrupt
+from studio.errors import INTERRUPTED, PRESSED
 
 
 def _on_interrupt(signum, _frame) -> None:

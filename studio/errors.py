@@ -23,6 +23,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return "did you mean " + " or ".join(f"`{f}`" for f in found) + "?"
 
 
+INTERRUPTED = ("\ninterrupted: finished files are kept and no partial file was left; run the same "
+               "command again to render the rest.\n")
+
+PRESSED: list[int] = []  # Ctrl-C (or SIGTERM) seen, even where a library swallowed its KeyboardInterrupt
+
+
+def interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed: checked at each thing a scene yields, so a
+    press whose exception was lost (in the seconds of imports, inside a library) still stops the
+    render at its next frame, still or record."""
+    if PRESSED:
+        raise KeyboardInterrupt
+
+
 class StudioError(Exception):
     """Base for errors with a message meant for the person at the terminal."""
 

@@ -22,7 +22,7 @@ def fingerprint(preset: Preset) -> str:
     and the contents of every file it reads), so a gallery preset whose input image changed
     renders again."""
     from studio.output.cache import scene_fingerprint
-    from studio.render import preset_base, resolve_device
+    from studio.rendering import preset_base, resolve_device
 
     device = str(resolve_device(preset.preset.device, preset.origin("preset.device")))
     base = preset_base(preset)
@@ -70,11 +70,9 @@ def load_all(paths: list[Path]) -> tuple[list[Preset], list[GalleryEntry]]:
 
 def build(presets_dir: Path, out: Path, quiet: bool = False, force: bool = False,
           web: bool = False) -> list[GalleryEntry]:
-    from studio.progress import progress_bar
-
-    from studio.render import render_preset
-
     from studio.distributed import render_team, world_size
+    from studio.progress import progress_bar
+    from studio.rendering import render_preset
 
     presets, entries = load_all(sorted(presets_dir.glob("*.toml")))
     resume = not force

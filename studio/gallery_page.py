@@ -249,7 +249,8 @@ def section(index: int, listed: Listed, out: Path, log: dict, web: bool = False)
     wide = any(still_shape(*still["size"]) == " wide" for scene in log["scenes"].values() if not scene.get("video")
                for still in main_stills(scene))
     full = " full" if rank(log) < 3 or wide or len([f for f in figures if f]) > 2 else ""
-    return (f'<section class="card{full}" id="{html.escape(preset.name)}"><h2>{html.escape(preset.preset.title or preset.name)}</h2>'
+    title = html.escape(preset.preset.title or preset.name)
+    return (f'<section class="card{full}" id="{html.escape(preset.name)}"><h2>{title}</h2>'
             f'<p class="meta">{html.escape(preset.name)} · {html.escape(model_label(preset))} · '
             f'{html.escape(log["device"])} · {seconds:.1f} s</p>'
             f'<div class="about">{description_html(preset.preset.description)}</div>'
@@ -270,7 +271,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:
 .full .media{grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
 figure{margin:0;min-width:0}.full figure.wide,.full figure.big,.full figure.film{grid-column:1/-1}
 figure.film video{height:auto;margin:0 auto}
-.big .frame{background:none}.big .frame img{max-height:85vh;object-fit:contain}figcaption{color:#9090a0;font-size:13px;margin-top:4px}
+.big .frame{background:none}.big .frame img{max-height:85vh;object-fit:contain}
+figcaption{color:#9090a0;font-size:13px;margin-top:4px}
 .frame{display:block;position:relative;overflow:hidden;border-radius:4px;background:#000}
 .frame img{display:block;width:100%;height:auto}
 .tall .frame{max-height:640px}.tall .frame::after{content:"open full size";position:absolute;left:0;right:0;

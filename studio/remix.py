@@ -11,8 +11,17 @@ from pathlib import Path
 from studio.errors import PresetError
 from studio.output.files import read_png_text, write_text
 from studio.output.video import read_video_preset
-from studio.preset.loader import (MAX_PRESET_BYTES, Document, _merge, apply_override, dumps, load_document,
-                                  parse_override, parse_toml, validate)
+from studio.preset.loader import (
+    MAX_PRESET_BYTES,
+    Document,
+    _merge,
+    apply_override,
+    dumps,
+    load_document,
+    parse_override,
+    parse_toml,
+    validate,
+)
 
 MAX_VARIANTS = 1000  # presets one sweep may write
 PATH_KEYS = {"input", "style", "probe", "images", "dataset", "name", "weights"}  # keys that may name files

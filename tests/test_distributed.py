@@ -17,8 +17,8 @@ import pytest
 from studio.distributed import Share, sharing
 from studio.output.cache import PartCache, scene_fingerprint
 from studio.preset import load_preset
-from studio.render import prepare, render_preset
 from studio.progress import progress_bar
+from studio.rendering import prepare, render_preset
 
 TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
 

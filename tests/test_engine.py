@@ -137,6 +137,7 @@ def test_per_octave_schedules_restart_at_each_octave(lite0):
 def test_blur_kernel_is_torchvisions_fixed_kernel():
     """`blur_kernel = 3` is what the seed called: torchvision's gaussian_blur(x, 3, sigma)."""
     from torchvision.transforms.functional import gaussian_blur
+
     from studio.optimize.transform import blur
 
     image = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(5))

@@ -127,7 +127,7 @@ def test_a_poster_with_more_cells_than_positions_is_refused(cli, write):
 
 def test_a_tiled_dream_is_estimated_by_its_tiles(write):
     from studio.preset import load_preset
-    from studio.render import prepare
+    from studio.rendering import prepare
     from studio.scenes.optimizing import units_per_step
 
     # 4 x 4 tiles of 128 px: one workload step (a tile) is a sixteenth of a step, and the first

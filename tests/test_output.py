@@ -8,9 +8,9 @@ import torch
 
 from studio.errors import RenderError
 from studio.output.files import read_png_text, write_png
+from studio.output.video import VideoWriter
 from studio.pictures.colour import colormap, to_uint8
 from studio.pictures.layout import labelled_grid
-from studio.output.video import VideoWriter
 
 
 def test_mp4_has_every_frame_even_size_h264_yuv420p(tmp_path):

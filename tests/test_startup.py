@@ -111,7 +111,7 @@ HEAVY = ("timm", "torchvision", "torch._dynamo", "skimage.io", "scipy")
 
 
 def test_a_render_imports_none_of_the_slow_packages(tmp_path):
-    code = ("import sys\nfrom studio.preset import load_preset\nfrom studio.render import render_preset\n"
+    code = ("import sys\nfrom studio.preset import load_preset\nfrom studio.rendering import render_preset\n"
             "render_preset(load_preset(sys.argv[1], ['scenes.2.steps=2', 'scenes.2.octaves=2']), sys.argv[2], quiet=True)\n"
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     found = subprocess.run([sys.executable, "-c", code, "presets/quickstart.toml", str(tmp_path)], cwd=ROOT,

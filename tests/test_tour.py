@@ -58,7 +58,8 @@ def test_a_tour_changes_little_between_frames_and_its_keys_are_their_channels(cl
     # each key frame is its channel's picture: it excites the channel nearly as much as the
     # channel's own maximisation with the same steps
     maximise = TOUR.replace('kind = "tour"', 'kind = "maximize"').replace("frames_per_channel = 6\n", "")
-    maximise = maximise.replace('name = "tour"\nlayer', 'name = "own"\nlayer').replace('name = "tour"\nseed', 'name = "own"\nseed')
+    maximise = maximise.replace('name = "tour"\nlayer', 'name = "own"\nlayer')
+    maximise = maximise.replace('name = "tour"\nseed', 'name = "own"\nseed')
     assert cli("render", write("m.toml", maximise), "--out", tmp_path, "-q").exit_code == 0
     own = json.loads((tmp_path / "own/log.json").read_text())["scenes"]["own"]["activation"]
     for channel, reached in zip([3, 17, 42], log["key_activation"]):
@@ -76,7 +77,7 @@ def test_a_tours_time_estimate_counts_every_chunk_of_a_step(write):
     import torch
 
     from studio.preset import load_preset
-    from studio.render import prepare
+    from studio.rendering import prepare
 
     preset = load_preset(write("t.toml", '[preset]\nname = "t"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
                                          'kind = "tour"\nlayer = "blocks.2"\nchannels = [1, 2, 3]\n'

@@ -6,13 +6,13 @@ import json
 import pytest
 import torch
 
+from studio.models.small import build_small_net
 from studio.scenes.train import Corruption, LossSchedule
 from studio.scenes.train import Section as TrainScene
 from studio.train.corruption import corrupt
 from studio.train.datasets import faces, shapes
 from studio.train.schedules import multiplier
 from studio.train.trainer import snapshot_epochs, train
-from studio.models.small import build_small_net
 
 
 def gen(seed=0):

@@ -228,7 +228,7 @@ def test_an_interrupted_film_resumes_byte_identical(cli, write, tmp_path, monkey
 
 def test_memory_is_bounded_by_the_tile_at_hd_and_4k(write):
     from studio.preset import load_preset
-    from studio.render import check_preset
+    from studio.rendering import check_preset
 
     for width, height in ((1920, 1080), (3840, 2160)):
         path = write(f"{width}.toml", FILM.replace("size = [96, 64]", f"size = [{width}, {height}]")

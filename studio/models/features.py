@@ -12,6 +12,7 @@ from torch import nn
 from studio.models.layers import LayerTap
 from studio.models.zoo import LoadedModel
 
+
 def last_linear(module: nn.Module) -> str | None:
     """Module path of the network's last fully connected layer (its classifier)."""
     paths = [path for path, child in module.named_modules() if isinstance(child, nn.Linear)]

@@ -162,7 +162,7 @@ def _apply_state_dict(module: nn.Module, state: dict, what: str) -> None:
     except (RuntimeError, TypeError, ValueError, AttributeError) as error:
         lines = str(error).splitlines()
         raise ModelError(f"{what}: the weights do not fit the architecture: "
-                         + " ".join(l.strip() for l in lines[:3])) from None
+                         + " ".join(line.strip() for line in lines[:3])) from None
 
 
 def check_name(name: str, source: str = "<preset>") -> None:

@@ -7,10 +7,10 @@ from studio.optimize.batches import Climbs, batch_size, chunks, climb_batches, s
 from studio.optimize.loop import Settings, StepLoop
 from studio.optimize.match import Descent
 from studio.optimize.param import PixelImage, SpectralImage, make_param
-from studio.pictures.layout import resize
 from studio.optimize.schedule import Ramp, Sawtooth, octave_sizes, schedule, upscale_sizes
 from studio.optimize.transform import Robustness, blur
+from studio.pictures.layout import resize
 
 __all__ = ["Ascent", "Climbs", "Descent", "PixelImage", "Ramp", "Sawtooth", "Robustness", "Settings", "SpectralImage",
            "StepLoop", "batch_size", "blur", "check_smallest_size", "chunks", "climb_batches", "make_param",
-           "objectives", "octave_sizes", "resize", "shrink_tile_on_out_of_memory", "upscale_sizes"]
+           "objectives", "octave_sizes", "resize", "schedule", "shrink_tile_on_out_of_memory", "upscale_sizes"]

@@ -14,10 +14,10 @@ from studio.models import LayerTap, LoadedModel
 from studio.optimize.loop import Settings, StepLoop, autocast
 from studio.optimize.objectives import Objective
 from studio.optimize.param import make_param
-from studio.pictures.colour import stretch
-from studio.pictures.layout import resize
 from studio.optimize.tiles import tiled_gradient
 from studio.optimize.transform import blur, margin_of, with_margin
+from studio.pictures.colour import stretch
+from studio.pictures.layout import resize
 
 
 @dataclass

@@ -121,8 +121,10 @@ def tweens(first: torch.Tensor, second: torch.Tensor, count: int, kind: str = "f
 
     Example:
         >>> grey, white = torch.full((1, 3, 4, 4), 0.5), torch.full((1, 3, 4, 4), 0.9)
-        >>> [round(float(t.mean()), 3) for t in tweens(grey, white, 1)], [round(float(t.mean()), 3) for t in tweens(grey, white, 1, "pixel")]
-        ([0.75], [0.7])
+        >>> [round(float(t.mean()), 3) for t in tweens(grey, white, 1)]
+        [0.75]
+        >>> [round(float(t.mean()), 3) for t in tweens(grey, white, 1, "pixel")]
+        [0.7]
     """
     if kind == "pixel":
         for number in range(1, count + 1):

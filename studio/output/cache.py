@@ -96,7 +96,8 @@ def scene_fingerprint(preset, index: int, device: str, base: Path | None = None)
         "device": device,
         "output": repr(dataclasses.replace(preset.output, dir="")),
         "studio": __version__,
-        "reads": read_files([{f.name: getattr(scene, f.name) for f in dataclasses.fields(scene)}, preset.model.name, preset.model.weights], base),
+        "reads": read_files([{f.name: getattr(scene, f.name) for f in dataclasses.fields(scene)},
+                             preset.model.name, preset.model.weights], base),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 

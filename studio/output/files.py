@@ -13,10 +13,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from studio.errors import RenderError
-
 import numpy as np
 from PIL import Image, PngImagePlugin
+
+from studio.errors import RenderError
 
 PRESET_CHUNK = "studio-preset"
 

@@ -11,7 +11,6 @@ import numpy as np
 from studio.errors import RenderError
 from studio.output.files import atomic_path
 
-
 # RGB to Y'CbCr with Rec. 709's matrix, and the stream tagged so: players (browsers included) then
 # decode the colours that were encoded (an untagged stream is guessed at, often as Rec. 601)
 BT709 = ["-vf", "scale=out_color_matrix=bt709:out_range=tv", "-colorspace", "bt709", "-color_primaries", "bt709",

@@ -10,9 +10,15 @@ from studio.frames import Frame, Record, Still
 from studio.output.background import BackgroundWrites
 from studio.output.files import PRESET_CHUNK, make_folder, write_json, write_png, write_text
 from studio.output.lock import FolderLock
-from studio.pictures.colour import to_uint8, upscale
 from studio.output.video import FrameChange, VideoWriter
+from studio.pictures.colour import to_uint8, upscale
 from studio.preset import Preset, dumps
+
+
+def pixels_of(image, upscale_by: int = 1):
+    """What a file shows of a (3, H, W) picture in [0, 1]: (H, W, 3) uint8, upscaled. One
+    conversion for files and for results kept in memory, so both hold the same pixels."""
+    return to_uint8(upscale(image, upscale_by))
 
 
 class RenderWriter:
@@ -69,9 +75,6 @@ class SceneWriter:
                             "video": None}
         parent.log["scenes"][scene.name] = self.entry
 
-    def _pixels(self, image):
-        return to_uint8(upscale(image, self.output.upscale))
-
     def add(self, item) -> None:
         if isinstance(item, Still):
             self.still(item)
@@ -83,12 +86,15 @@ class SceneWriter:
             raise TypeError(f"a scene yielded {type(item).__name__}")
 
     def still(self, item: Still) -> None:
-        pixels = self._pixels(item.image)
+        self.still_pixels(item.name, pixels_of(item.image, self.output.upscale))
+
+    def still_pixels(self, name: str | None, pixels) -> None:
+        """A still already converted (:func:`pixels_of`): the main one (``name`` None) or one of several."""
         if not self.output.stills:
             return
         folder = self.parent.folder
-        path = (folder / f"{self.scene.name}.png" if item.name is None
-                else folder / self.scene.name / f"{item.name}.png")
+        path = (folder / f"{self.scene.name}.png" if name is None
+                else folder / self.scene.name / f"{name}.png")
         self.parent.writes.submit(write_png, path, pixels, {PRESET_CHUNK: self.parent.preset_text,
                                                             "Software": f"studio {__version__}"})
         self.entry["stills"].append({"file": str(path.relative_to(folder)),
@@ -96,7 +102,10 @@ class SceneWriter:
         self.parent.written.append((self.scene.name, path))
 
     def frame(self, item: Frame) -> None:
-        pixels = self._pixels(item.image)
+        self.frame_pixels(pixels_of(item.image, self.output.upscale))
+
+    def frame_pixels(self, pixels) -> None:
+        """The video's next frame, already converted (:func:`pixels_of`)."""
         self.changes.add(pixels)
         if self.output.frames:
             index = self.video.frames if self.video else self.entry.get("frames", 0)

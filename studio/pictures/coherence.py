@@ -15,6 +15,7 @@ import torch
 from kornia.color import lab_to_rgb, rgb_to_lab
 from kornia.filters import gaussian_blur2d, laplacian
 
+
 def lab_statistics(image: torch.Tensor) -> torch.Tensor:
     """(3, 3): the mean and the standard deviation of L, a and b over the picture, and its
     colourfulness (see :func:`colourfulness`) in the first place of the third row.

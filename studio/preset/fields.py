@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from studio.preset.limits import MAX_CHANNELS, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 from studio.errors import did_you_mean
 from studio.preset.coerce import Problem
+from studio.preset.limits import MAX_CHANNELS, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 
 NAME_PATTERN = r"[a-z0-9_-]{1,100}"  # a folder and file name on every file system
 CHANNELS_TEXT = r"all|\d+:\d+"

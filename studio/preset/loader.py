@@ -6,10 +6,9 @@ preset names the file that holds the bad key, or ``--set`` when an override put 
 
 from __future__ import annotations
 
-import re
-
 import copy
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path

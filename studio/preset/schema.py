@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePath
+
 from studio.preset.coerce import Problem
 from studio.preset.fields import NAME_PATTERN, SceneSection, meta
 from studio.preset.limits import MAX_UPSCALE, Limits

@@ -7,12 +7,27 @@ from dataclasses import dataclass
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (DRAFT_CHANNELS, Channels, Grid, InputImage, Optimisation, SceneSection, Variants,
-                                  check_count, side)
+from studio.preset.fields import (
+    DRAFT_CHANNELS,
+    Channels,
+    Grid,
+    InputImage,
+    Optimisation,
+    SceneSection,
+    Variants,
+    check_count,
+    side,
+)
 from studio.preset.limits import Limits
 from studio.scenes.labels import layer_label
-from studio.scenes.optimizing import (ascent_settings, channel_objectives, size_plan, units_per_step,
-                                      variant_labels, variant_starts)
+from studio.scenes.optimizing import (
+    ascent_settings,
+    channel_objectives,
+    size_plan,
+    units_per_step,
+    variant_labels,
+    variant_starts,
+)
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
@@ -60,6 +75,17 @@ class Scene:
                                            what=f"a batch of {largest} channels",
                                            units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
+
+    def seconds(self) -> float:
+        """Each module's batches climb only as deep as that module: a shallow module's step
+        costs a fraction of the deepest one's."""
+        from studio.budget import CLIMB_OVERHEAD, Workload, seconds_per_step
+
+        section = self.context.section
+        steps = section.steps * len(self.sizes) / units_per_step(self.sizes)  # in final-size steps
+        return CLIMB_OVERHEAD * sum(steps * seconds_per_step(self.model, Workload((path,), len(batch) * section.variants,
+                                                                 self.sizes[-1]))
+                   for path, batches in self.plan for batch in batches)
 
     def render(self, progress):
         section = self.context.section

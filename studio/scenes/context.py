@@ -4,6 +4,7 @@ memory it may plan on and the store of its finished parts (for a resume). Sizes 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class SceneContext:
             interrupted render resumes from them. None: nothing is kept.
         memory_limit: bytes one step may plan to use (``--memory-limit``); None: what the
             device has free.
+        models: where the model comes from when it is not loaded by the preset's name (a
+            network in memory, given through the Python API): called with the device.
     """
 
     preset: Preset
@@ -42,6 +45,7 @@ class SceneContext:
     base: Path = field(default_factory=Path.cwd)
     parts: object | None = None
     memory_limit: int | None = None
+    models: Callable[[torch.device], LoadedModel] | None = None
     workload: tuple | None = field(default=None, init=False)  # (model, Workload, units per step)
 
     @property
@@ -62,6 +66,8 @@ class SceneContext:
         return torch.Generator().manual_seed(self.seed(purpose))
 
     def model(self) -> LoadedModel:
+        if self.models is not None:
+            return self.models(self.device)
         spec = self.preset.model
         return load_model(spec.name, spec.weights, self.device, self.source, self.preset.preset.seed)
 

@@ -21,9 +21,20 @@ from typing import Literal
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.coerce import Problem
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, Schedule, check_channels,
-                                  check_layer_weights, layer_weights, meta,
-                                  need_layers, rate, steps)
+from studio.preset.fields import (
+    Channels,
+    InputImage,
+    Optimisation,
+    SceneSection,
+    Schedule,
+    check_channels,
+    check_layer_weights,
+    layer_weights,
+    meta,
+    need_layers,
+    rate,
+    steps,
+)
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
 from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step

@@ -49,6 +49,8 @@ class Scene:
         self.model = context.model()
         _, self.paths = context.layers(self.model, section.layer, section.layers)
         self.image = context.input(section.input, section.size, self.model.input_size)
+        self.memory = context.check_memory(self.model, self.paths, 1, tuple(self.image.shape[-2:]), backward=False,
+                                           what="the forward pass", units=len(self.paths))
         with torch.no_grad():
             self.activations = models.LayerTap(self.model, self.paths)(self.image)
         self.channels = {path: context.channels(section.channels,

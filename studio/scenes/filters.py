@@ -66,6 +66,9 @@ class Scene:
         self.channels = context.channels(section.channels, out_channels, count_means_first=True)
         self.total = 1
 
+    def seconds(self) -> float:
+        return 0.0  # kernels drawn as they are: no pass through the network
+
     def _convolution(self, layer: str | None) -> tuple[str, nn.Module]:
         root = self.model.module
         path = self.context.layer(self.model, layer) if layer else ""

@@ -36,6 +36,7 @@ class Scene(AttributionScene):
                               "efficientnet_lite0, ...)", found=f"{self.model.name}, which has none")
         self.relus = counter.count
         self.total = 1
+        self.memory = context.check_memory(self.model, [], 1, tuple(self.image.shape[-2:]), what="the gradient")
 
     def render(self, progress):
         gradient = attribute.class_gradient(self.model, self.image, self.target, guided=True)[0].cpu()

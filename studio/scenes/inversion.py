@@ -49,6 +49,7 @@ class Scene:
         self.memory = context.check_memory(self.model, self.paths, len(self.paths), size,
                                            what=f"a batch of {len(self.paths)} reconstructions")
         self.total = section.steps
+        self.film = (section.steps // frame_every(section.steps), section.video_size)
 
     def render(self, progress):
         section = self.context.section

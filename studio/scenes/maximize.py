@@ -10,12 +10,29 @@ from dataclasses import dataclass, field
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.preset.fields import (Channels, Grid, InputImage, Optimisation, SceneSection, Variants, check_channels,
-                                  meta, need_layer)
+from studio.preset.fields import (
+    Channels,
+    Grid,
+    InputImage,
+    Optimisation,
+    SceneSection,
+    Variants,
+    check_channels,
+    meta,
+    need_layer,
+)
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.labels import as_wh, layer_label
-from studio.scenes.optimizing import (ascent_settings, channel_objectives, one_layer_plan, size_plan,
-                                      units_per_step, variant_distance, variant_labels, variant_starts)
+from studio.scenes.optimizing import (
+    ascent_settings,
+    channel_objectives,
+    one_layer_plan,
+    size_plan,
+    units_per_step,
+    variant_distance,
+    variant_labels,
+    variant_starts,
+)
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")

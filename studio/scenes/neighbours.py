@@ -48,6 +48,10 @@ class Scene:
         self.path = context.layer(self.model, section.layer) if section.layer else None
         self.images = context.image_set(section.images, section.size, self.model.input_size)
         self.total = len(self.images)
+        size = tuple(self.images[0].image.shape[-2:])
+        batch = min(self.total, optimize.batch_size(None, size, context.device, backward=False))
+        self.memory = context.check_memory(self.model, [self.path] if self.path else [], batch, size, backward=False,
+                                           key="images", what=f"a batch of {batch} images", units=batch)
 
     def vectors(self, progress) -> torch.Tensor:
         stack = torch.stack([item.image for item in self.images])

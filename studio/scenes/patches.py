@@ -59,6 +59,9 @@ class Scene:
             probe = models.LayerTap(self.model, [self.path])(first[None].to(context.device))[self.path]
         self.chosen = context.channels(section.channels, probe.shape[1])
         self.total = len(self.images)
+        largest = max((tuple(item.image.shape[-2:]) for item in self.images), key=lambda size: size[0] * size[1])
+        self.memory = context.check_memory(self.model, [self.path], 1, largest, backward=False, key="images",
+                                           what="one image")
 
     def render(self, progress):
         section = self.context.section

@@ -43,6 +43,8 @@ class Scene:
         self.model = context.model()
         self.path = context.layer(self.model, section.layer)
         self.image = context.input(section.input, section.size, self.model.input_size)
+        self.memory = context.check_memory(self.model, [self.path], 1, tuple(self.image.shape[-2:]), backward=False,
+                                           what="the forward pass")
         with torch.no_grad():
             activation = models.LayerTap(self.model, [self.path])(self.image)[self.path][0]
             self.maps = features.as_maps(activation).float().cpu()

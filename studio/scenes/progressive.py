@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from studio.errors import PresetError
-from studio.preset.coerce import Problem
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
+from studio.preset.coerce import Problem
 from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, Video, meta, need_layer
 from studio.preset.limits import MAX_FRAMES, MAX_STEPS, Limits
 from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
@@ -76,6 +76,7 @@ class Scene:
                                            units=units_per_step(self.sizes))
         self.total = (section.steps * len(self.sizes) + section.steps_warm * (self.count - 1) if self.warm else
                       section.steps * len(self.sizes) * len(self.frames))
+        self.film = (self.count + section.tween * (self.count - 1), section.video_size)
 
     def climbed(self, objective, progress, climbs):
         """Each frame's picture in order: a batch at a time from the seeded start, or (warm) one

@@ -51,6 +51,7 @@ class Scene:
                                      context.key("size"))
         self.memory = context.check_memory(self.model, [*self.paths, self.content_path], 1, size)
         self.total = section.steps
+        self.film = (section.steps // frame_every(section.steps), section.video_size)
 
     def render(self, progress):
         section = self.context.section

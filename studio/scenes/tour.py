@@ -71,6 +71,7 @@ class Scene:
         self.memory = context.check_memory(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames",
                                            units=1 / chunks)
         self.total = section.steps
+        self.film = (self.frames + section.tween * (self.frames - 1), section.video_size)
 
     def render(self, progress):
         section = self.context.section

@@ -25,8 +25,18 @@ from typing import ClassVar, Literal
 from studio.frames import Frame, Record, Still
 from studio.lazy import lazy
 from studio.preset import keyframes
-from studio.preset.fields import (Channels, InputImage, Optimisation, SceneSection, check_channels,
-                                  check_layer_weights, layer_weights, meta, need_layers, side)
+from studio.preset.fields import (
+    Channels,
+    InputImage,
+    Optimisation,
+    SceneSection,
+    check_channels,
+    check_layer_weights,
+    layer_weights,
+    meta,
+    need_layers,
+    side,
+)
 from studio.preset.limits import MAX_FRAMES, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
 from studio.scenes.labels import as_wh
 from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
@@ -128,6 +138,9 @@ class Section(SceneSection, InputImage, Optimisation):
         return changes
 
 
+FRAME_SECONDS_PER_MEGAPIXEL = 0.3  # warp, frames between, colour coherence, warping error, encoding (profiled)
+
+
 class Scene:
     unit = "frame"  # progress and the estimate count frames
 
@@ -146,6 +159,7 @@ class Scene:
                                            what="a tile" if tile else "one dream step",
                                            units=section.frames / max(work, 1e-9))
         self.total = section.frames
+        self.film = (section.frames, (height, width), FRAME_SECONDS_PER_MEGAPIXEL)
 
     def render(self, progress):
         film = Film(self, progress)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import torch
 
-from studio.entry import interrupted
-from studio.errors import PresetError, RenderError, StudioError
+from studio.errors import PresetError, RenderError, StudioError, interrupted
 from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
@@ -63,16 +62,17 @@ def preset_base(preset: Preset) -> Path:
 
 
 def prepare(preset: Preset, device: torch.device, parts: list[PartCache | None],
-            skip: set[int] = frozenset(), memory_limit: int | None = None):
+            skip: set[int] = frozenset(), memory_limit: int | None = None, models=None):
     """Every scene's renderer, built (and so checked) before any file is written, each with the
-    store of its finished parts; None for the scenes in ``skip`` (resumed from an earlier render)."""
+    store of its finished parts; None for the scenes in ``skip`` (resumed from an earlier render).
+    ``models``: the model's provider where it is not loaded by name (see ``SceneContext``)."""
     base = preset_base(preset)
     scenes = []
     for index, scene in enumerate(preset.scenes):
         if index in skip:
             scenes.append(None)
             continue
-        context = SceneContext(preset, index, device, base, parts[index], memory_limit)
+        context = SceneContext(preset, index, device, base, parts[index], memory_limit, models)
         try:
             scenes.append(renderer_class(scene.kind)(context))
         except PresetError as error:
@@ -92,25 +92,39 @@ def check_preset(preset: Preset, memory_limit_gb: float | None = None) -> list:
     return prepare(preset, device, [None] * len(preset.scenes), memory_limit=limit)
 
 
-def estimate(scene) -> str:
-    """What a built scene will cost, in words: its work, memory per step and time (from a timed
-    probe of one step where the scene states its step workload)."""
+def estimated_seconds(scene) -> float | None:
+    """What a built scene's render should take on its device: measured by the scene itself
+    (training, atlas), or a timed probe step of its stated workload times its steps (an
+    optimisation's step costs ``CLIMB_OVERHEAD`` more than the network's passes), plus its film's
+    frames; None where it states no workload."""
+    from studio.budget import CLIMB_OVERHEAD, frame_seconds, step_timing
+
+    if hasattr(scene, "seconds"):
+        return scene.seconds()
+    workload = getattr(scene.context, "workload", None)
+    if workload is None:
+        return None
+    overhead = CLIMB_OVERHEAD if hasattr(scene.context.section, "param") else 1.0
+    warm, cold = step_timing(workload[0], workload[1])
+    seconds = warm / workload[2] * scene.total * overhead + cold
+    film = getattr(scene, "film", None)  # (frames, (h, w)[, seconds per megapixel]) of a scene that makes a video
+    return seconds + (frame_seconds(*film) if film else 0.0)
+
+
+def estimate(scene, seconds: float | None = None) -> str:
+    """What a built scene will cost, in words: its work, memory per step and time (``seconds``:
+    its :func:`estimated_seconds`, when already measured)."""
     unit = getattr(scene, "unit", "unit")  # what progress counts: steps, epochs, frames ...
     words = f"{scene.total} {unit}{'' if scene.total == 1 else 's'} of work"
-    workload = getattr(scene.context, "workload", None)
     if getattr(scene, "memory", None):
         words += f", about {scene.memory / GIB:.2f} GiB per step"
         if scene.context.device.type == "cpu":  # on a GPU the process's own memory is not what runs out
             from studio.budget import resident_bytes
 
             words += f" ({(resident_bytes() + scene.memory) / GIB:.1f} GiB for the process)"
-    if hasattr(scene, "seconds"):  # a scene that measures its own time (training)
-        words += f", about {duration(scene.seconds())} on {scene.context.device}"
-    elif workload is not None:
-        from studio.budget import seconds_per_step
-
-        per_unit = seconds_per_step(workload[0], workload[1]) / workload[2]
-        words += f", about {duration(per_unit * scene.total)} on {scene.context.device}"
+    seconds = estimated_seconds(scene) if seconds is None else seconds
+    if seconds is not None:
+        words += f", about {duration(seconds)} on {scene.context.device}"
     return words
 
 
@@ -161,10 +175,12 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
              for index, section in enumerate(preset.scenes)]
     limit = None if memory_limit_gb is None else int(memory_limit_gb * GIB)
     scenes = prepare(preset, device, parts, set(reused), limit)
+    estimates = {}  # measured by timed probe steps: only when a line announces them
     if announce is not None:
-        for section, scene in zip(preset.scenes, scenes):
+        for index, (section, scene) in enumerate(zip(preset.scenes, scenes)):
             if scene is not None:
-                announce(f"{preset.name}/{section.name}: {estimate(scene)}")
+                estimates[index] = estimated_seconds(scene)
+                announce(f"{preset.name}/{section.name}: {estimate(scene, estimates[index])}")
     writer.start()
     result = RenderResult(preset.name, writer.folder, str(device), writer.written)
     for index, (scene, section) in enumerate(zip(scenes, preset.scenes)):
@@ -179,6 +195,8 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         scene_writer = writer.scene(section)
         if getattr(scene, "memory", None):
             scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
+        if estimates.get(index) is not None:
+            scene_writer.entry["estimated_seconds"] = round(estimates[index], 3)
         with progress_bar(scene.total, f"{preset.name}/{section.name}", quiet) as progress:
             try:
                 for item in scene.render(progress):
