@@ -120,6 +120,22 @@ def fewer_channels(channels: Channels) -> Channels | list[int]:
     return channels
 
 
+FFT_LR = 0.12   # Adam on the spectrum: 64 steps pass lucent's 128 at 0.05 (bench/bench_vs_lucent.py)
+PIXEL_LR = 0.05  # the normalised pixel step: a mean move of 5 % per step
+
+
+@dataclass(frozen=True)
+class RateByParam:
+    """A climb whose default ``lr`` follows its parameterisation: ``FFT_LR`` for ``fft``,
+    ``PIXEL_LR`` for ``pixel`` (filled in at validation, so a scene's keys always say it)."""
+
+    lr: Schedule | None = rate(None)
+
+    def __post_init__(self):
+        if self.lr is None:
+            object.__setattr__(self, "lr", FFT_LR if getattr(self, "param", "fft") == "fft" else PIXEL_LR)
+
+
 @dataclass(frozen=True)
 class Grid:
     """A scene whose pictures are laid out as a grid of cells: ``columns`` cells per row

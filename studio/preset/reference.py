@@ -44,6 +44,8 @@ MEANINGS = {
     "levels": "`as-is`, or `stretch`: the result's 0.5 % and 99.5 % tones become black and white (auto-levels; octave and upscale climbs end low in contrast)",
     "margin_fill": "that context: `wrap` (the picture continues into its opposite side; results tile) or `mirror` (photos)",
     "variants": "pictures per channel, climbed side by side", "diversity": "how hard the variants push apart",
+    "maximize.lr": "step size: Adam's on the spectrum with `fft` (default 0.12), the mean pixel step with `pixel` (default 0.05); `[start, end]` ramps it, one pair per octave",
+    "atlas.lr": "step size: Adam's on the spectrum with `fft` (default 0.12), the mean pixel step with `pixel` (default 0.05); `[start, end]` ramps it, one pair per octave",
     "columns": "cells per row of the grid (default: about square; 8 channels with `columns = 4`: 4 × 2, no hole)",
     "grid": "`[columns, rows]` of cells, one channel each (default: about square)",
     "blend": "fraction of a cell over which neighbouring cells cross-fade",

@@ -13,6 +13,7 @@ from studio.preset.fields import (
     Grid,
     InputImage,
     Optimisation,
+    RateByParam,
     SceneSection,
     Variants,
     check_count,
@@ -35,7 +36,7 @@ layers = lazy("studio.models.layers")
 
 
 @dataclass(frozen=True)
-class Section(Grid, SceneSection, InputImage, Optimisation, Variants):
+class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "an `atlas` scene"
     input: str = "noise"
     layers: tuple[str, ...] | None = None

@@ -15,6 +15,7 @@ from studio.preset.fields import (
     Grid,
     InputImage,
     Optimisation,
+    RateByParam,
     SceneSection,
     Variants,
     check_channels,
@@ -39,7 +40,7 @@ layout = lazy("studio.pictures.layout")
 
 
 @dataclass(frozen=True)
-class Section(Grid, SceneSection, InputImage, Optimisation, Variants):
+class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "a `maximize` scene"
     input: str = "noise"
     layer: str | None = None
