@@ -23,7 +23,7 @@ from studio.optimize import Ascent, objectives  # noqa: E402
 from studio.scenes.maximize import Section  # noqa: E402
 from studio.scenes.optimizing import ascent_settings  # noqa: E402
 
-from common import interleaved, sync  # noqa: E402
+from common import figure, interleaved, save_figure, sync  # noqa: E402
 
 TARGET = 1.2
 MEGA = 1 << 20
@@ -55,12 +55,7 @@ def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, f
 
 
 def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    drawn, (left, right) = figure(2, (11, 4.2))
     for axes, rows, label, unit in ((left, rows_by_side, "pixels (one image)", "px"),
                                     (right, rows_by_batch, "channels per batch (128² each)", "")):
         xs = [row[0] for row in rows]
@@ -76,10 +71,8 @@ def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
             axes.set_xticks(xs, [f"{round(x ** 0.5)}²" for x in xs])
         else:
             axes.set_xticks(xs, [str(x) for x in xs])
-    figure.suptitle(title)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    drawn.suptitle(title)
+    save_figure(drawn, path)
 
 
 def main() -> None:

@@ -111,12 +111,9 @@ def read_pngs(folder: Path, channels: list[int]) -> torch.Tensor:
 
 
 def plot(studio_curve, studio_final, lucent_points, path: Path, title: str) -> None:
-    import matplotlib
+    from common import figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+    drawn, axes = figure()
     axes.plot(*zip(*studio_curve), "-", label="studio, its step log (mean objective over the batch)")
     axes.plot(*studio_final, "o", color="C0", label="studio, saved pictures (independent)")
     axes.plot(*zip(*lucent_points), "s--", color="C1", label="lucent at its thresholds, saved pictures")
@@ -125,9 +122,7 @@ def plot(studio_curve, studio_final, lucent_points, path: Path, title: str) -> N
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
     axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    save_figure(drawn, path)
 
 
 def main() -> None:

@@ -6,6 +6,24 @@ from __future__ import annotations
 import time
 
 
+def figure(columns: int = 1, size: tuple[float, float] = (7.5, 4.2)):
+    """A matplotlib figure and its axes, drawn off-screen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, columns, figsize=size, dpi=110)
+
+
+def save_figure(drawn, path) -> None:
+    from pathlib import Path
+
+    drawn.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    drawn.savefig(path)
+
+
 def sync(device) -> None:
     import torch
 

@@ -22,6 +22,7 @@ PROBE_SIDE = 256
 TIME_PROBE_PIXELS = 1 << 20  # a time probe's pixels in all: up to a megapixel runs as it will
 CLIMB_OVERHEAD = 1.3  # an optimisation step (transforms, parameterisation, optimiser) against the bare
                       # forward and backward of its network: 1.13-1.41 on a 2-core CPU (bench/bench_step.py)
+FIRST_CHART_SECONDS = 1.0  # matplotlib's first figure in a process (imports, fonts)
 FRAME_SECONDS_PER_MEGAPIXEL = 0.16  # composing, compressing and encoding a film's frame on a 2-core CPU
 BACKWARD_FACTOR = 1.0
 GIB = 1024 ** 3

@@ -108,7 +108,8 @@ def estimated_seconds(scene) -> float | None:
     warm, cold = step_timing(workload[0], workload[1])
     seconds = warm / workload[2] * scene.total * overhead + cold
     film = getattr(scene, "film", None)  # (frames, (h, w)[, seconds per megapixel]) of a scene that makes a video
-    return seconds + (frame_seconds(*film) if film else 0.0)
+    fixed = getattr(scene, "fixed_seconds", 0.0)  # work beside the network's: a chart, a t-SNE
+    return seconds + (frame_seconds(*film) if film else 0.0) + fixed
 
 
 def estimate(scene, seconds: float | None = None) -> str:

@@ -32,7 +32,7 @@ def test_links_planted_in_the_output_folder_are_never_followed(write, tmp_path):
 
 
 def test_a_second_render_into_the_same_folder_is_refused_while_the_first_writes(write, tmp_path):
-    slow = TINY_FEATURE_MAPS + '[[scenes]]\nkind = "progressive"\nlayer = "blocks.2"\nneurons = 4\nsize = [64, 64]\nsteps = 800\n'
+    slow = TINY_FEATURE_MAPS + '[[scenes]]\nkind = "progressive"\nlayer = "blocks.2"\nneurons = 4\nsize = [64, 64]\nsteps = 400\n'
     preset = write("t.toml", slow)
     first = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset), "-q", "--out", str(tmp_path / "out")],
                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)

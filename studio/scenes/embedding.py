@@ -26,6 +26,9 @@ class Section(ImageSetSection):
     method: Literal["pca", "tsne"] = "pca"
 
 
+TSNE_SECONDS = 2.0  # scikit-learn's import and fit for up to a few hundred points (profiled: about 2 s)
+
+
 class Scene(Neighbours):
     def __init__(self, context):
         super().__init__(context)
@@ -42,6 +45,7 @@ class Scene(Neighbours):
             if len(self.images) < 5:
                 raise PresetError(context.source, context.key("images"), "too few images for t-SNE",
                                   expected="at least 5 images", found=f"{len(self.images)}")
+            self.fixed_seconds = TSNE_SECONDS
 
     def render(self, progress):
         section = self.context.section

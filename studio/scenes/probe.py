@@ -16,6 +16,7 @@ from studio.scenes.feature_maps import MIN_TILE
 from studio.scenes.labels import layer_label
 
 torch = lazy("torch")
+budget = lazy("studio.budget")
 models = lazy("studio.models")
 features = lazy("studio.models.features")
 charts = lazy("studio.pictures.charts")
@@ -50,6 +51,7 @@ class Scene:
             self.maps = features.as_maps(activation).float().cpu()
         self.expect = context.channels(list(section.expect), self.maps.shape[0], key="expect") if section.expect else []
         self.total = 1
+        self.fixed_seconds = budget.FIRST_CHART_SECONDS  # its bar chart
 
     def render(self, progress):
         section = self.context.section

@@ -45,7 +45,6 @@ DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
 LAB_FRAME_SECONDS_PER_MEGAPIXEL = 0.45  # a lab frame draws its loss chart with matplotlib: 0.35 s of 0.4 at 720p (profiled)
-FIRST_CHART_SECONDS = 1.0  # matplotlib's first figure in a process (imports, fonts)
 CAPTION_FADE = 3  # frames before a snapshot over which the caption dissolves into its numbers
 WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
@@ -238,7 +237,7 @@ class Scene:
             climb_steps = DREAM_STEPS[self.kind] + (drawn - 1) * later
             climbs = budget.CLIMB_OVERHEAD * cost.step_seconds(self.net, pictures) * climb_steps
         per_megapixel = budget.FRAME_SECONDS_PER_MEGAPIXEL if section.layout == "film" else LAB_FRAME_SECONDS_PER_MEGAPIXEL
-        charts_start = FIRST_CHART_SECONDS if section.layout == "lab" else 0.0
+        charts_start = budget.FIRST_CHART_SECONDS if section.layout == "lab" else 0.0
         return training + climbs + charts_start + budget.frame_seconds(self.frames, section.video_size, per_megapixel)
 
     def dream_side(self) -> int:
