@@ -38,6 +38,7 @@ class Workload:
     size: tuple[int, int]
     backward: bool = True
     what: str = "one step"
+    probe_pixels: int = TIME_PROBE_PIXELS  # the most a time probe may hold (a tiled step: one tile)
 
 
 _MEASURED: dict[tuple, float] = {}
@@ -163,8 +164,8 @@ def time_probe(workload: Workload) -> tuple[int, tuple[int, int]]:
         ((16, (128, 128)), (1, (1024, 1024)))
     """
     height, width = workload.size
-    batch = max(1, min(workload.batch, TIME_PROBE_PIXELS // (height * width)))
-    ratio = min(1.0, (TIME_PROBE_PIXELS / (batch * height * width)) ** 0.5)
+    batch = max(1, min(workload.batch, workload.probe_pixels // (height * width)))
+    ratio = min(1.0, (workload.probe_pixels / (batch * height * width)) ** 0.5)
     return batch, (max(1, round(height * ratio)), max(1, round(width * ratio)))
 
 

@@ -37,10 +37,11 @@ from studio.preset.fields import (
 )
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
 from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
+from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, tiled_work, units_per_step
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
+budget = lazy("studio.budget")
 layout = lazy("studio.pictures.layout")
 
 
@@ -95,6 +96,10 @@ class Scene:
                                            what="a tile" if tile else "one dream step",
                                            units=units_per_step(self.sizes, tiles))
         self.total = section.steps * len(self.sizes) * len(self.climbs)
+        if tile:  # memory is a tile's; time is every piece of the moving grid's, halos and margin included
+            work = tiled_work(height, width, tile, optimize.Settings.halo, section.margin)
+            pieces = budget.Workload(tuple(self.paths), batch, work, probe_pixels=step_size[0] * step_size[1])
+            context.workload = (self.model, pieces, units_per_step(self.sizes))
 
     def render(self, progress):
         section = self.context.section

@@ -100,6 +100,20 @@ def tile_plan(tile: int | None, height: int, width: int, halo: int) -> tuple[int
     return tile, (min(height, tile + 2 * halo), min(width, tile + 2 * halo)), -(-height // tile) * -(-width // tile)
 
 
+def tiled_work(height: int, width: int, tile: int, halo: int, margin: int = 0) -> tuple[int, int]:
+    """The size (h, w) of one untiled step that costs what a tiled step does: the image with its
+    margin, and a halo on both sides of every seam between tiles; the grid moves every step, so
+    a side of n tiles is usually cut into n + 1 pieces.
+
+    Example:
+        >>> tiled_work(1024, 1024, 512, 64)
+        (1280, 1280)
+    """
+    framed_height, framed_width = height + 2 * margin, width + 2 * margin
+    seams_down, seams_across = -(-framed_height // tile), -(-framed_width // tile)
+    return framed_height + 2 * halo * seams_down, framed_width + 2 * halo * seams_across
+
+
 def variant_starts(context: SceneContext, start, count: int):
     """(count, 3, H, W): the start, then ``count - 1`` seeded variations of it (identical starts
     would stay identical: their diversity gradients are the same)."""
