@@ -44,7 +44,7 @@ MODEL_FRAME_WIDTH = 800
 DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
-LAB_FRAME_SECONDS_PER_MEGAPIXEL = 0.45  # a lab frame draws its loss chart with matplotlib: 0.35 s of 0.4 at 720p (profiled)
+LAB_CHART_SECONDS = 0.3  # a lab frame's loss chart, drawn by matplotlib whatever the frame's size (profiled)
 CAPTION_FADE = 3  # frames before a snapshot over which the caption dissolves into its numbers
 WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
@@ -236,9 +236,9 @@ class Scene:
             # a climb's step is the network's forward and backward plus its transforms and parameterisation
             climb_steps = DREAM_STEPS[self.kind] + (drawn - 1) * later
             climbs = budget.CLIMB_OVERHEAD * cost.step_seconds(self.net, pictures) * climb_steps
-        per_megapixel = budget.FRAME_SECONDS_PER_MEGAPIXEL if section.layout == "film" else LAB_FRAME_SECONDS_PER_MEGAPIXEL
+        charts = LAB_CHART_SECONDS * self.frames if section.layout == "lab" else 0.0
         charts_start = budget.FIRST_CHART_SECONDS if section.layout == "lab" else 0.0
-        return training + climbs + charts_start + budget.frame_seconds(self.frames, section.video_size, per_megapixel)
+        return training + climbs + charts_start + charts + budget.frame_seconds(self.frames, section.video_size)
 
     def dream_side(self) -> int:
         """Pixels a side of the units' pictures: a small net reads its image size only; a model's
