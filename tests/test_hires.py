@@ -126,9 +126,10 @@ def test_a_poster_with_more_cells_than_positions_is_refused(cli, write):
 
 
 def test_a_tiled_dream_is_estimated_by_its_tiles(write):
+    from studio.optimize import Settings
     from studio.preset import load_preset
     from studio.rendering import prepare
-    from studio.scenes.optimizing import units_per_step
+    from studio.scenes.optimizing import tiled_work, units_per_step
 
     # 4 x 4 tiles of 128 px: one workload step (a tile) is a sixteenth of a step, and the first
     # octave's steps cost half of the last's
@@ -136,7 +137,12 @@ def test_a_tiled_dream_is_estimated_by_its_tiles(write):
     preset = load_preset(write("t.toml", CANVAS.replace("size = [96, 96]", "size = [512, 512]\ntile = 128")))
     scene = prepare(preset, torch.device("cpu"), [None])[0]
     _, workload, units = scene.context.workload
-    assert workload.what == "a tile" and units == pytest.approx(units_per_step(scene.sizes, tiles=16))
+    # its time: every piece of the moving grid, with a halo on both sides of each seam and the
+    # margin, at each octave's share; its memory and its time probe: one tile with its halo
+    halo, margin = Settings.halo, scene.context.section.margin
+    assert workload.size == tiled_work(512, 512, 128, halo, margin) == (512 + 2 * margin + 2 * halo * 4,) * 2
+    assert units == pytest.approx(units_per_step(scene.sizes))
+    assert workload.probe_pixels == (128 + 2 * halo) ** 2
 
 
 UPSCALE = """
