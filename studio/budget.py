@@ -10,6 +10,7 @@ EfficientNet-Lite0 (8×224², 4×512²) and VGG16 (4×224², 2×512²), so it er
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -174,11 +175,22 @@ def seconds_per_step(model, workload: Workload) -> float:
     return step_timing(model, workload)[0]
 
 
+_TIMED: dict[tuple, tuple[float, float]] = {}
+
+
 def step_timing(model, workload: Workload) -> tuple[float, float]:
-    """(warm, cold) seconds of one step of ``workload``, measured: a forward (and backward) pass
-    of the workload itself (or of a ``time_probe`` of it, scaled by pixels). Warm: the fastest of
-    a few runs after a first; cold: what that first run cost more (allocations, kernel choice),
-    paid once by a render."""
+    """(warm, cold) seconds of one step of ``workload``, measured once per process: a forward
+    (and backward) pass of the workload itself (or of a ``time_probe`` of it, scaled by pixels).
+    Warm: the fastest of a few runs after a first; cold: what that first run cost more
+    (allocations, kernel choice), paid once by a render. An atlas's batches of one size, or a
+    scene estimated again, share the measurement."""
+    key = (model.identity, id(model.module), str(model.device), dataclasses.replace(workload, what=""))
+    if key not in _TIMED:
+        _TIMED[key] = _time_step(model, workload)
+    return _TIMED[key]
+
+
+def _time_step(model, workload: Workload) -> tuple[float, float]:
     import time
 
     batch, probe = time_probe(workload)
