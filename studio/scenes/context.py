@@ -99,14 +99,21 @@ class SceneContext:
         return image.to(self.device)
 
     def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
-                     backward: bool = True, key: str = "size", what: str = "one step", units: float = 1) -> int:
+                     backward: bool = True, key: str = "size", what: str = "one step", units: float = 1,
+                     time_size: tuple[int, int] | None = None) -> int:
         """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes.
         The step is remembered (with the progress ``units`` one step completes) for the time
-        estimate."""
+        estimate; ``time_size``: what one step works through when that is more than it holds at
+        once (a tiled step: every tile with its halo, one at a time), timed by a probe no larger
+        than ``size``."""
+        import dataclasses
+
         from studio.budget import Workload, check_memory
 
         workload = Workload(tuple(paths), batch, tuple(size), backward, what)
-        self.workload = (model, workload, units)
+        timed = workload if time_size is None else dataclasses.replace(
+            workload, size=tuple(time_size), probe_pixels=size[0] * size[1])
+        self.workload = (model, timed, units)
         return check_memory(model, workload, self.device, self.source, self.key(key), self.memory_limit)
 
     def image_set(self, spec: str | tuple[str, ...], size: tuple[int, int] | None, model_size: tuple[int, int],

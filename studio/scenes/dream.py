@@ -41,7 +41,6 @@ from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, til
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
-budget = lazy("studio.budget")
 layout = lazy("studio.pictures.layout")
 
 
@@ -86,20 +85,19 @@ class Scene:
         if section.negative:  # dream away from what the layers respond to
             self.objective = -self.objective
             self.climbs = [-objective for objective in self.climbs]
-        tile, step_size, tiles = tile_plan(section.tile, height, width, optimize.Settings.halo)
+        tile, step_size, _ = tile_plan(section.tile, height, width, optimize.Settings.halo)
         self.settings = ascent_settings(section, tile=tile)
         if tile:
             self.settings = dataclasses.replace(self.settings, param="pixel")
         batch = 1 if len(self.climbs) > 1 or section.weights is not None else len(self.paths)
+        # memory is a tile's; time is every piece of the moving grid, halos and margin included
         self.memory = context.check_memory(self.model, self.paths, batch, step_size,
                                            key="tile" if tile else "size",
                                            what="a tile" if tile else "one dream step",
-                                           units=units_per_step(self.sizes, tiles))
+                                           units=units_per_step(self.sizes),
+                                           time_size=tiled_work(height, width, tile, optimize.Settings.halo,
+                                                                section.margin) if tile else None)
         self.total = section.steps * len(self.sizes) * len(self.climbs)
-        if tile:  # memory is a tile's; time is every piece of the moving grid's, halos and margin included
-            work = tiled_work(height, width, tile, optimize.Settings.halo, section.margin)
-            pieces = budget.Workload(tuple(self.paths), batch, work, probe_pixels=step_size[0] * step_size[1])
-            context.workload = (self.model, pieces, units_per_step(self.sizes))
 
     def render(self, progress):
         section = self.context.section
