@@ -24,6 +24,7 @@ from studio.scenes.labels import layer_label
 from studio.scenes.optimizing import (
     ascent_settings,
     channel_objectives,
+    sheet_columns,
     size_plan,
     units_per_step,
     variant_labels,
@@ -103,7 +104,7 @@ class Scene:
             activation.update({f"{path}:{label}": v for label, v in zip(labels, climbs.values)})
             curves[path] = climbs.curve
             grid = layout.contact_sheet(climbs.images, labels, layer_label(self.model, path),
-                                        columns=section.columns or (section.variants if section.variants > 1 else None))
+                                        columns=sheet_columns(section))
             grids.append(grid)
             yield Still(grid, name=path)
         width = min(max(g.shape[-1] for g in grids), 2048)

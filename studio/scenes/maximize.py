@@ -28,6 +28,7 @@ from studio.scenes.optimizing import (
     ascent_settings,
     channel_objectives,
     one_layer_plan,
+    sheet_columns,
     size_plan,
     units_per_step,
     variant_distance,
@@ -104,7 +105,7 @@ class Scene:
         else:
             yield Still(layout.contact_sheet(climbs.images, variant_labels(self.channels, count),
                                              f"{self.model.name} {label}: {len(self.channels)} channels {what}",
-                                             columns=section.columns or (count if count > 1 else None)))
+                                             columns=sheet_columns(section)))
         yield Record("layer", self.path)
         yield Record("sizes", as_wh(self.sizes))
         yield Record("objective", climbs.curve)

@@ -148,6 +148,12 @@ def variant_labels(channels: list[int], count: int) -> list[str]:
     return [str(c) if count == 1 else f"{c}·{v + 1}" for c in channels for v in range(count)]
 
 
+def sheet_columns(section) -> int | None:
+    """A climbed sheet's columns: the section's ``columns``, else one row per channel when it has
+    variants, else about square (None)."""
+    return section.columns or (section.variants if section.variants > 1 else None)
+
+
 def variant_distance(model, path: str, images, count: int) -> float:
     """1 − the mean Gram-matrix cosine similarity between the variants of each channel: how far
     apart they are in the layer's style (0: alike)."""
