@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -140,7 +141,6 @@ class SceneResult:
     frames: list = field(default_factory=list)
     records: dict = field(default_factory=dict)
     seconds: float = 0.0
-    _pixels: list = field(default_factory=list, repr=False)  # ("still", name, array) / ("frame", None, array)
 
     @property
     def image(self):
@@ -152,23 +152,23 @@ class SceneResult:
         log.json) in ``folder/<preset name>/``; returns that folder."""
         from studio.output.writer import RenderWriter
 
+        main = self.preset.scenes[0].name
         writer = RenderWriter(Path(folder), self.preset, self.device)
         writer.start()
         scene_writer = writer.scene(self.preset.scenes[0])
         try:
-            for what, name, pixels in self._pixels:
-                if what == "still":
-                    scene_writer.still_pixels(name, pixels)
-                else:
-                    scene_writer.frame_pixels(pixels)
+            for name, picture in self.stills.items():  # in the order the scene made them, as the CLI lists them
+                scene_writer.still_pixels(None if name == main else name.split("/", 1)[1], np.asarray(picture))
+            for frame in self.frames:
+                scene_writer.frame_pixels(np.asarray(frame))
             scene_writer.entry.update(self.records)
             scene_writer.close()
+            scene_writer.entry["seconds"] = round(self.seconds, 3)  # the render's, not the save's
         except BaseException:
             scene_writer.abort()
             raise
         finally:
             writer.finish()
-        scene_writer.entry["seconds"] = round(self.seconds, 3)
         return writer.folder
 
     def video(self) -> bytes:
@@ -178,8 +178,8 @@ class SceneResult:
         output = self.preset.output
         with tempfile.TemporaryDirectory() as folder:
             writer = VideoWriter(Path(folder) / "film.mp4", output.fps, output.crf)
-            for _, _, pixels in (p for p in self._pixels if p[0] == "frame"):
-                writer.write(pixels)
+            for frame in self.frames:
+                writer.write(np.asarray(frame))
             writer.close()
             return (Path(folder) / "film.mp4").read_bytes()
 
@@ -237,10 +237,8 @@ def render_scene(model, kind: str, *, seed: int = 0, device: str = "auto", weigh
             if isinstance(item, Still):
                 name = section.name if item.name is None else f"{section.name}/{item.name}"
                 result.stills[name] = Image.fromarray(pixels)
-                result._pixels.append(("still", item.name, pixels))
             elif isinstance(item, Frame):
                 result.frames.append(Image.fromarray(pixels))
-                result._pixels.append(("frame", None, pixels))
     result.seconds = time.perf_counter() - started
     return result
 

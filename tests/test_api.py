@@ -96,6 +96,8 @@ def test_a_result_saves_the_files_the_cli_writes(cli, write, tmp_path):
     result = studio.render_scene("efficientnet_lite0", "zoom", seed=0, device="cpu", **keys)
     folder = result.save(tmp_path / "api")
     assert {p.name for p in folder.iterdir()} >= {"zoom.png", "zoom.mp4", "log.json", "preset.toml"}
+    entry = json.loads((folder / "log.json").read_text())["scenes"]["zoom"]
+    assert entry["seconds"] == round(result.seconds, 3) and entry["video"]["frames"] == len(result.frames)
     stills, _ = cli_pixels(cli, write, tmp_path, "zoom", keys)
     assert np.array_equal(np.asarray(Image.open(folder / "zoom.png").convert("RGB")), stills["zoom"])
     html = result._repr_html_()
