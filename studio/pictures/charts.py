@@ -18,7 +18,14 @@ def figure_image(figure) -> torch.Tensor:
 
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+    image = from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
+    # The figure's artists refer to each other, so only the cyclic collector frees them, and with
+    # torch loaded it runs seldom; its texts hold the renderer's pixel buffer: let that go now.
+    for artist in figure.findobj():
+        if "_renderer" in vars(artist):
+            artist._renderer = None
+    canvas.renderer = None
+    return image
 
 
 def bar_chart(means: torch.Tensor, top: list[int], title: str, expected: dict[int, int] | None = None) -> torch.Tensor:
@@ -89,6 +96,25 @@ def decade_ticks(low: float, high: float, threshold: float, most: int = 6) -> li
     return [0.0]
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(value: float, _position=None) -> str:
+    """A symlog tick's label in plain text: decimals near 1, ``10⁴`` beyond (matplotlib's own
+    labels are mathtext, whose parser leaves cycles that hold every caller's frame, a film's
+    frame pixels among them, until the cyclic collector runs).
+
+    Example:
+        >>> [decade_label(v) for v in (0.0, 0.01, 1000.0, -1e5)]
+        ['0', '0.01', '1000', '−10⁵']
+    """
+    if value == 0:
+        return "0"
+    power = round(math.log10(abs(value)))
+    text = f"{abs(value):g}" if -3 <= power <= 3 else "10" + str(power).translate(SUPERSCRIPT)
+    return ("−" if value < 0 else "") + text
+
+
 def loss_chart(history, epoch: int, width: int, height: int = 250, chance: float | None = None,
                titled: bool = True) -> torch.Tensor:
     """Loss (and the scheduled objective) and the accuracies over all epochs, ``epoch`` marked,
@@ -122,7 +148,7 @@ def loss_figure(history, epoch: int, width: int, height: int = 250, chance: floa
     ``chance`` says so in its title, in red. ``titled = False``: no title (a video frame says it
     in a caption line that always fits)."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator, MaxNLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
     dpi = 100
     figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=DARK)
@@ -141,6 +167,8 @@ def loss_figure(history, epoch: int, width: int, height: int = 250, chance: floa
         # decades only, six at most: the default crowds labels into each other
         signed = history.loss + history.objective
         axes.yaxis.set_major_locator(FixedLocator(decade_ticks(min(signed), max(signed), threshold)))
+        axes.yaxis.set_major_formatter(FuncFormatter(decade_label))
+        axes.yaxis.set_minor_formatter(NullFormatter())
     accuracy = axes.twinx()
     shown = {}
     for key, label, colour, style in ACCURACY_LINES:

@@ -44,7 +44,7 @@ MODEL_FRAME_WIDTH = 800
 DREAM_UNITS = 8
 DREAM_STEPS = {"small": 32, "model": 48}
 DREAM_JITTER = {"small": 1, "model": 4}
-LAB_CHART_SECONDS = 0.3  # a lab frame's loss chart, drawn by matplotlib whatever the frame's size (profiled)
+LAB_CHART_SECONDS = 0.2  # a lab frame's loss chart, drawn by matplotlib whatever the frame's size (profiled: 0.17 s)
 CAPTION_FADE = 3  # frames before a snapshot over which the caption dissolves into its numbers
 WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are lr-sized everywhere
 
@@ -230,12 +230,14 @@ class Scene:
         climbs = 0.0
         if section.dream_interval:
             side = self.dream_side()
-            pictures = torch.rand(len(self.units), self.data.channels, side, side, device=context.device)
             drawn = sum(map(self.redraws, self.snapshots))
             later = section.dream_steps_warm if section.dream_start == "warm" else DREAM_STEPS[self.kind]
-            # a climb's step is the network's forward and backward plus its transforms and parameterisation
+            # a climb's step: the frozen net's forward to the watched layer and backward to the
+            # pictures, plus its transforms and parameterisation (not a training step's weight gradients)
             climb_steps = DREAM_STEPS[self.kind] + (drawn - 1) * later
-            climbs = budget.CLIMB_OVERHEAD * cost.step_seconds(self.net, pictures) * climb_steps
+            model = watch.climb_model(self.net, self.data.channels, (side, side))
+            workload = budget.Workload((f"1.{self.watch}",), len(self.units), (side, side))
+            climbs = budget.CLIMB_OVERHEAD * budget.seconds_per_step(model, workload) * climb_steps
         charts = LAB_CHART_SECONDS * self.frames if section.layout == "lab" else 0.0
         charts_start = budget.FIRST_CHART_SECONDS if section.layout == "lab" else 0.0
         return training + climbs + charts_start + charts + budget.frame_seconds(self.frames, section.video_size)

@@ -99,6 +99,16 @@ def dream_start(image_size: int, generator: torch.Generator) -> torch.Tensor:
     return (0.5 + 0.05 * torch.randn(1, 3, image_size, image_size, generator=generator)).clamp(0, 1)
 
 
+def climb_model(net: nn.Module, image_channels: int, size: tuple[int, int]):
+    """A frozen copy of ``net`` as a model the optimisation core climbs in (images in [0, 1] of
+    ``size``; a network trained on gray images sees their mean). Its module paths are the net's
+    with a ``1.`` in front."""
+    from studio.models.zoo import LoadedModel, _freeze
+
+    wrapper = _freeze(nn.Sequential(_AsChannels(image_channels), copy.deepcopy(net)))
+    return LoadedModel("train-net", wrapper, size, (0.0,) * 3, (1.0,) * 3, device=next(net.parameters()).device)
+
+
 def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: int, start: torch.Tensor,
                 seed: int, steps: int = 32, jitter: int = 1, lr: float = 0.05) -> tuple[torch.Tensor, list[float]]:
     """Activation maximisation of ``channels`` of ``path`` in a snapshot of ``net``, through
@@ -118,13 +128,11 @@ def dream_tiles(net: nn.Module, path: str, channels: list[int], image_channels: 
     Returns:
         (len(channels), 3, S, S) images on the CPU, and each channel's activation for its image.
     """
-    from studio.models.zoo import LoadedModel, _freeze
     from studio.optimize import Ascent, Ramp, Robustness, Settings, objectives
 
     device = next(net.parameters()).device
-    wrapper = _freeze(nn.Sequential(_AsChannels(image_channels), copy.deepcopy(net)))
     size = start.shape[-2:]
-    model = LoadedModel("train-net", wrapper, tuple(size), (0.0,) * 3, (1.0,) * 3, device=device)
+    model = climb_model(net, image_channels, tuple(size))
     settings = Settings(steps, Ramp(lr, lr), robustness=Robustness(jitter, 0.0, (1.0, 1.0)), param="fft")
     objective = objectives.channel(f"1.{path}", torch.tensor(channels, device=device))
     ascent = Ascent(model, objective, settings, torch.Generator().manual_seed(seed))
