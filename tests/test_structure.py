@@ -110,6 +110,28 @@ def test_the_format_reference_is_what_the_validator_accepts():
             assert f"| `{name}` |" in written or name == "kind", (kind, name)
 
 
+def test_every_key_of_every_kind_says_what_it_means_there():
+    """Meanings sit beside their fields; a kind that gives a shared key another sense says so."""
+    import typing
+
+    from studio.preset.meanings import field_meanings
+    from studio.preset.schema import ModelSpec, OutputSpec, PresetInfo
+
+    tables = [PresetInfo, ModelSpec, OutputSpec]
+    for kind in KINDS:
+        section = section_class(kind)
+        tables.append(section)
+        tables += [hint for hint in typing.get_type_hints(section).values() if dataclasses.is_dataclass(hint)]
+    for table in tables:
+        meanings = field_meanings(table)
+        for field in dataclasses.fields(table):
+            assert meanings.get(field.name), (table.__module__, table.__name__, field.name)
+    assert "layer" in field_meanings(section_class("dream"))["weights"]  # not the model's weights
+    assert "octave" not in field_meanings(section_class("train"))["lr"]
+    assert '"all"' not in field_meanings(section_class("tour"))["channels"]  # a tour visits a list, in order
+    assert "spectrum" in field_meanings(section_class("maximize"))["lr"]
+
+
 def test_presets_are_found_from_any_folder(cli, tmp_path):
     result = cli("presets")
     assert result.exit_code == 0 and "quickstart.toml" in result.output

@@ -53,6 +53,8 @@ class Video:
     """A scene that makes a video: its frame size."""
 
     video_size: tuple[int, int] = video_size()
+    """The MP4's frame `[width, height]` (landscape 16:9 by default); pictures are fitted into it with a caption line
+    that always fits."""
 
 
 def steps(default: int):
@@ -75,8 +77,10 @@ class SceneSection:
 
     WHAT: ClassVar[str] = "a scene"
     kind: str = ""
+    """The scene's technique: one of the kinds below."""
     name: str | None = field(default=None, **meta(pattern=NAME_PATTERN,
                                                    expect="up to 100 lower-case letters, digits, '-' or '_'"))
+    """The scene's output stem."""
 
     def check(self, limits: Limits) -> None:
         pass
@@ -130,6 +134,8 @@ class RateByParam:
     ``PIXEL_LR`` for ``pixel`` (filled in at validation, so a scene's keys always say it)."""
 
     lr: Schedule | None = rate(None)
+    """Step size: Adam's on the spectrum with `fft` (default 0.12), the mean pixel step with `pixel` (default 0.05);
+    `[start, end]` ramps it, one pair per octave."""
 
     def __post_init__(self):
         if self.lr is None:
@@ -143,12 +149,15 @@ class Grid:
     key renders what studio rendered before it existed."""
 
     columns: int | None = field(default=None, **meta(min=1, max=MAX_CHANNELS, since="0.2.1"))
+    """Cells per row of the grid (default: about square; 8 channels with `columns = 4`: 4 × 2, no hole)."""
 
 
 @dataclass(frozen=True)
 class InputImage:
     input: str = "builtin:chelsea"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     size: tuple[int, int] | None = side()
+    """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
 
 
 @dataclass(frozen=True)
@@ -156,9 +165,13 @@ class Transforms:
     """Robustness transforms drawn every step, and the image parameterisation."""
 
     jitter: int = field(default=8, **meta(min=0, max=512))
+    """Random shift in pixels each step."""
     rotate: float = field(default=5.0, **meta(min=0.0, max=180.0))
+    """Random rotation in degrees each step."""
     scale: tuple[float, float] = field(default=(0.95, 1.05), **meta(min=0.1, max=10.0))
+    """Random scale range each step."""
     param: Literal["pixel", "fft"] = "fft"
+    """`pixel`, or `fft` (spectral, colour-decorrelated)."""
 
 
 @dataclass(frozen=True)
@@ -166,16 +179,28 @@ class Optimisation(Transforms):
     """An ascent: steps per size, schedules, octaves and blur between steps."""
 
     steps: int = steps(64)
+    """Optimisation steps (per octave where there are octaves)."""
     lr: Schedule = rate(0.05)
+    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
     octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    """Number of scales."""
     octave_scale: float = field(default=1.4, **meta(min=1.0, max=4.0))
+    """Size ratio between octaves."""
     blur: Schedule = field(default=0.0, **meta(min=0.0, max=64.0))
+    """Gaussian sigma between steps, `[start, end]`, or one `[start, end]` per octave."""
     blur_kernel: int | None = field(default=None, **meta(min=1, max=63))
-    negative: bool = False  # minimise instead: what the unit is against
-    decorrelate: bool = False  # pixel steps in natural colours (param = "pixel")
-    margin: int = field(default=0, **meta(min=0, max=512))  # context pixels the network sees around the image
+    """The Gaussian kernel's side in pixels, odd (default: ±3 sigma)."""
+    negative: bool = False
+    """Minimise instead: what the unit is against."""
+    decorrelate: bool = False
+    """Pixel steps in natural images' colour statistics: no green or magenta casts (`pixel` only)."""
+    margin: int = field(default=0, **meta(min=0, max=512))
+    """Pixels of context around the image, so the network's padding never frames the picture."""
     margin_fill: Literal["wrap", "mirror"] = "wrap"
-    levels: Literal["as-is", "stretch"] = "as-is"  # the result's tones: as climbed, or auto-levels
+    """That context: `wrap` (the picture continues into its opposite side; results tile) or `mirror` (photos)."""
+    levels: Literal["as-is", "stretch"] = "as-is"
+    """`as-is`, or `stretch`: the result's 0.5 % and 99.5 % tones become black and white (auto-levels; octave and
+    upscale climbs end low in contrast)."""
 
     def stages(self, changes: dict | None = None) -> int:
         """How many sizes a climb passes through (the octaves; maximize's upscales), with
@@ -217,7 +242,9 @@ class Variants:
     """Several pictures per channel that push apart (lucent's diversity, on Gram matrices)."""
 
     variants: int = field(default=1, **meta(min=1, max=64))
+    """Pictures per channel, climbed side by side."""
     diversity: float = field(default=0.0, **meta(min=0.0, max=1e6))
+    """How hard the variants push apart."""
 
 
 @dataclass(frozen=True)
@@ -226,11 +253,17 @@ class Matching(Transforms):
     Adam on pixels (Mahendran & Vedaldi, Gatys et al.)."""
 
     steps: int = steps(200)
+    """Optimisation steps."""
     lr: float | tuple[float, float] = rate(0.05)
+    """Adam's step size, or `[start, end]` ramped over the run."""
     jitter: int = field(default=0, **meta(min=0, max=512))
+    """Random shift in pixels each step."""
     rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    """Random rotation in degrees each step."""
     scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    """Random scale range each step."""
     param: Literal["pixel", "fft"] = "pixel"
+    """`pixel`, or `fft` (spectral, colour-decorrelated)."""
 
 
 def check_channels(channels: Channels, limits: Limits, key: str = "channels") -> None:

@@ -16,18 +16,25 @@ DEVICE_PATTERN = r"auto|cpu|cuda|cuda:\d+|mps"
 class PresetInfo:
     WHAT = "[preset]"
     name: str = field(**meta(pattern=NAME_PATTERN, expect="a name of up to 100 lower-case letters, digits, '-' or '_'"))
+    """Names the output folder: `a-z`, `0-9`, `-`, `_`."""
     title: str = ""
+    """Shown in the gallery."""
     description: str = ""
+    """Shown in the gallery (markdown)."""
     seed: int = field(default=0, **meta(min=0, max=2**63 - 1))
+    """Every random choice derives from it."""
     device: str = field(default="auto", **meta(pattern=DEVICE_PATTERN,
                                                 expect='"auto", "cpu", "cuda" or "cuda:N"'))
+    """Where to render."""
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     WHAT = "[model]"
     name: str = "efficientnet_lite0"
+    """`efficientnet_lite0` (offline), a torchvision classifier name, or a checkpoint path."""
     weights: str = "DEFAULT"
+    """`DEFAULT`, `none` (random, from the seed), a torchvision enum name or a state-dict path."""
 
     def check(self, limits: Limits):
         if not self.name.strip():
@@ -38,12 +45,19 @@ class ModelSpec:
 class OutputSpec:
     WHAT = "[output]"
     dir: str = "renders"
+    """Root folder of renders (`--out` overrides it)."""
     stills: bool = True
+    """Write PNG stills."""
     video: bool = True
+    """Write MP4s."""
     frames: bool = False
+    """Also write every video frame as a PNG."""
     fps: int = field(default=24, **meta(min=1, max=240))
+    """Frames per second."""
     crf: int = field(default=18, **meta(min=0, max=51))
+    """H.264 quality (0 lossless .. 51)."""
     upscale: int = field(default=1, **meta(min=1, max=MAX_UPSCALE, limit="upscale"))
+    """Integer nearest-neighbour upscale of written images."""
 
     def check(self, limits: Limits) -> None:
         """A preset is data from strangers: it may not aim its files outside the working tree."""

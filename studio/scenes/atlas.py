@@ -40,9 +40,13 @@ layers = lazy("studio.models.layers")
 class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "an `atlas` scene"
     input: str = "noise"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     channels: Channels = 16
+    """Per module: `"all"`, `"a:b"`, a list of indices, or a count N (the first N channels)."""
     size: tuple[int, int] | None = side((96, 96))
+    """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
 
     def check(self, limits: Limits):
         check_count(self.channels, limits)

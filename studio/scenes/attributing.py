@@ -21,6 +21,7 @@ class Explained(SceneSection, InputImage):
     """A photo and the class whose score is explained: ``"top"`` or a class index."""
 
     target: int | Literal["top"] = field(default="top", **meta(min=0))
+    """`"top"` (the predicted class) or a class index."""
 
 
 class AttributionScene:

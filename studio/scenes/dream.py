@@ -48,15 +48,26 @@ layout = lazy("studio.pictures.layout")
 class Section(SceneSection, InputImage, Optimisation):
     WHAT = "a `dream` scene"
     input: str = "gray"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     channels: Channels | None = None
+    """Dream only these channels of each layer: `"all"`, `"a:b"`, a list of indices, or one index (default: all)."""
     weights: tuple[float, ...] | dict[str, float] | None = None
+    """Each layer's share of one mixed dream: an array in `layers` order, or a table by layer name (a layer left
+    out weighs 1); unset: one dream per layer."""
     octaves: int = field(default=4, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    """Number of scales."""
     steps: int = steps(20)
+    """Optimisation steps (per octave where there are octaves)."""
     lr: Schedule = rate(0.02)
+    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
     param: Literal["pixel", "fft"] = "pixel"
+    """`pixel`, or `fft` (spectral, colour-decorrelated)."""
     tile: int | None = field(default=None, **meta(min=64, max=MAX_SIDE))
+    """Climb big images a tile at a time (pixels; automatic past a megapixel)."""
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)

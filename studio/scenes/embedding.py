@@ -24,6 +24,7 @@ scatter = lazy("studio.pictures.scatter")
 class Section(ImageSetSection):
     WHAT = "an `embedding` scene"
     method: Literal["pca", "tsne"] = "pca"
+    """`pca` or `tsne`."""
 
 
 TSNE_SECONDS = 2.0  # scikit-learn's import and fit for up to a few hundred points (profiled: about 2 s)

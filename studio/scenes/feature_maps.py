@@ -27,10 +27,14 @@ MIN_TILE = 64  # small maps (7x7 at the end of VGG) are enlarged to stay legible
 class Section(Grid, SceneSection, InputImage):
     WHAT = "a `feature-maps` scene"
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     channels: Channels = 64
+    """Per layer: `"all"`, `"a:b"`, a list of indices, or a count N (the first N maps)."""
     colormap: Literal["viridis", "magma", "inferno", "plasma", "gray", "cividis", "twilight",
                       "turbo"] = "viridis"
+    """Matplotlib colour map."""
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)

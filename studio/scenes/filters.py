@@ -26,8 +26,11 @@ layout = lazy("studio.pictures.layout")
 class Section(Grid, SceneSection):
     WHAT = "a `filters` scene"
     layer: str | None = None  # a convolution, or a block whose first convolution is shown; default the first
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channels: Channels = "all"
+    """`"all"`, `"a:b"`, a list of indices, or a count N (the first N kernels)."""
     filter_size: int = field(default=48, **meta(min=8, max=512))  # each kernel drawn about this many px wide
+    """Each kernel drawn about this many pixels wide."""
 
     def check(self, limits: Limits):
         check_count(self.channels, limits)

@@ -28,9 +28,13 @@ layout = lazy("studio.pictures.layout")
 class Section(SceneSection, InputImage, Matching, Video):
     WHAT = "an `inversion` scene"
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     tv_weight: float = field(default=0.05, **meta(min=0.0, max=1e6))
+    """Weight of the total-variation prior."""
     param: Literal["pixel", "fft"] = "fft"
+    """`pixel`, or `fft` (spectral, colour-decorrelated)."""
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)

@@ -33,8 +33,11 @@ class Gram(SceneSection, InputImage, Matching):
     are matched at."""
 
     style: str | None = None
+    """The style image (texture: the sample)."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     lr: float | tuple[float, float] = rate(0.03)
+    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
 
 
 def style_layers(context: SceneContext, model, names: tuple[str, ...] | None) -> tuple[list[str], list[str]]:

@@ -44,11 +44,17 @@ layout = lazy("studio.pictures.layout")
 class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variants):
     WHAT = "a `maximize` scene"
     input: str = "noise"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channels: Channels = "0:16"
+    """`"all"`, `"a:b"`, a list of indices, or one index: a picture each."""
     upscale_steps: int = field(default=0, **meta(min=0, max=64))
+    """Seed 003's schedule: upscale this many times."""
     upscale_factor: float = field(default=1.2, **meta(min=1.0, max=4.0))
+    """Size ratio per upscale."""
     batch: int | None = field(default=None, **meta(min=1, max=MAX_CHANNELS))
+    """Images per batch (default: what fits the device)."""
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.3")

@@ -26,8 +26,11 @@ class ImageSetSection(SceneSection):
     """A set of images seen through one layer (the penultimate by default)."""
 
     images: ImageSet = "builtin:*"
+    """`builtin:*`, `builtin:lfw_subset`, `builtin:NAME`, a folder or file, or a list."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     size: tuple[int, int] | None = side()
+    """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
 
     def draft_changes(self) -> dict:
         return {"size": [MIN_DRAFT_SIDE, MIN_DRAFT_SIDE], **super().draft_changes()}
@@ -37,7 +40,9 @@ class ImageSetSection(SceneSection):
 class Section(ImageSetSection):
     WHAT = "a `neighbours` scene"
     k: int = field(default=5, **meta(min=1, max=256))
+    """Neighbours per query."""
     queries: int = field(default=8, **meta(min=1, max=256))
+    """Rows of queries."""
 
 
 class Scene:

@@ -26,8 +26,11 @@ colour = lazy("studio.pictures.colour")
 class Section(Explained):
     WHAT = "an `occlusion` scene"
     window: int = field(default=32, **meta(min=1, max=MAX_SIDE))
+    """Occluding square's side in pixels."""
     stride: int = field(default=16, **meta(min=1, max=MAX_SIDE))
+    """Its step in pixels."""
     fill: Literal["gray", "black", "mean", "blur", "noise"] = "gray"
+    """What hides the window."""
 
     def draft_changes(self) -> dict:
         return {**super().draft_changes(), "stride": max(self.stride, self.window)}

@@ -29,10 +29,15 @@ OVERLAP = 0.5        # a patch may overlap an already chosen one of the same ima
 class Section(SceneSection):
     WHAT = "a `patches` scene"
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channels: Channels = "0:8"
+    """`"all"`, `"a:b"`, a list of indices, or one index: the channels whose top patches are shown."""
     images: ImageSet = "builtin:*"
+    """`builtin:*`, `builtin:lfw_subset`, `builtin:NAME`, a folder or file, or a list."""
     top: int = field(default=9, **meta(min=1, max=256))
+    """How many to show."""
     size: tuple[int, int] | None = side()
+    """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
 
     def check(self, limits: Limits):
         check_channels(self.channels, limits)

@@ -31,10 +31,15 @@ KEY_SIDE = 1024  # the labelled key is drawn at most this wide
 class Section(SceneSection, InputImage, Optimisation):
     WHAT = "a `poster` scene"
     input: str = "noise"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channels: Channels = "0:16"
+    """`"all"`, `"a:b"`, a list of indices, or one index: one cell each."""
     grid: tuple[int, int] | None = field(default=None, **meta(min=1, max=64))  # [columns, rows]
+    """`[columns, rows]` of cells, one channel each (default: about square)."""
     blend: float = field(default=0.3, **meta(min=0.0, max=1.0))
+    """Fraction of a cell over which neighbouring cells cross-fade."""
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.4")

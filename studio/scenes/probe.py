@@ -28,8 +28,11 @@ layout = lazy("studio.pictures.layout")
 class Section(SceneSection, InputImage):
     WHAT = "a `probe` scene"
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     top: int = field(default=15, **meta(min=1, max=MAX_CHANNELS))
+    """How many to show."""
     expect: tuple[int, ...] = field(default=(), **meta(min=0))  # channels the hypothesis says should rank high
+    """Channels a hypothesis expects to rank high: their rank and whether they are in the top k."""
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.5")

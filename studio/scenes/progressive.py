@@ -27,13 +27,22 @@ film = lazy("studio.pictures.film")
 class Section(SceneSection, InputImage, Optimisation, Video):
     WHAT = "a `progressive` scene"
     input: str = "noise"
+    """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channel: int = field(default=0, **meta(min=0))
+    """One channel index."""
     neurons: int | Literal["all"] = field(default="all", **meta(min=1, max=MAX_FRAMES, limit="frames"))
+    """`"all"` or the number of frames."""
     batch: int | None = field(default=None, **meta(min=1, max=MAX_FRAMES))
+    """Images per batch (default: what fits the device)."""
     tween: int = field(default=0, **meta(min=0, max=120))
+    """Frames between consecutive frames (one more neuron each), interpolated in the pictures' parameterisation."""
     frame_start: Literal["fixed", "warm"] = "fixed"
+    """`fixed`: every frame from the same seeded start (all frames one batch); `warm`: each frame goes on from the one
+    before."""
     steps_warm: int = field(default=12, **meta(min=1, max=MAX_STEPS, limit="steps"))
+    """Steps per frame after the first when `frame_start = "warm"`."""
 
     def check(self, limits: Limits):
         need_layer(self, "Mixed_6b")

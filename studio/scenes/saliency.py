@@ -22,7 +22,9 @@ colour = lazy("studio.pictures.colour")
 class Section(Explained):
     WHAT = "a `saliency` scene"
     samples: int = field(default=0, **meta(min=0, max=1024))
+    """SmoothGrad's noisy copies (0: the plain gradient)."""
     noise: float = field(default=0.1, **meta(min=0.0, max=10.0))
+    """SmoothGrad's noise, a fraction of the range."""
 
     def draft_changes(self) -> dict:
         changes = super().draft_changes()

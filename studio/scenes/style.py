@@ -29,7 +29,9 @@ layout = lazy("studio.pictures.layout")
 class Section(Gram, Video):
     WHAT = "a `style` scene"
     content_layer: str | None = None
+    """Layer whose features the result keeps."""
     style_weight: float = field(default=5.0, **meta(min=0.0, max=1e9))
+    """Style against content (relative losses)."""
 
     def check(self, limits: Limits):
         if not self.style:

@@ -25,15 +25,26 @@ film = lazy("studio.pictures.film")
 class Section(SceneSection, Transforms, Video):
     WHAT = "a `tour` scene"
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     channels: tuple[int, ...] = ()
+    """The channels visited, in order: a list of two or more indices (`[3, 17, 42, 3]` comes back to the start)."""
     frames_per_channel: int = field(default=24, **meta(min=1, max=600))
+    """Frames from one visited channel to the next (tour)."""
     size: tuple[int, int] | None = side((128, 128))
+    """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
     steps: int = steps(256)
+    """Optimisation steps (per octave where there are octaves)."""
     lr: float | tuple[float, float] = rate(0.05)
+    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
     jitter: int = field(default=4, **meta(min=0, max=512))
+    """Random shift in pixels each step."""
     rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    """Random rotation in degrees each step."""
     scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    """Random scale range each step."""
     tween: int = field(default=0, **meta(min=0, max=120))
+    """Frames between consecutive optimised frames, interpolated in their spectra (a long film from a few optimised
+    frames)."""
 
     def check(self, limits: Limits):
         need_layer(self, "blocks.4")

@@ -53,22 +53,36 @@ WARM_LR = 0.01  # a warm climb nudges a finished picture; Adam's first steps are
 class Corruption:
     WHAT = "`corruption`"
     label_noise: float = field(default=0.0, **meta(min=0.0, below=1.0, expect="a fraction in [0, 1)"))
+    """Fraction of labels replaced at random."""
     pixel_noise: float = field(default=0.0, **meta(min=0.0, max=10.0))
+    """Std of Gaussian noise on inputs."""
     conflicting: float = field(default=0.0, **meta(min=0.0, below=1.0, expect="a fraction in [0, 1)"))
+    """Fraction duplicated with a different label."""
     missing: float = field(default=0.0, **meta(min=0.0, below=1.0, expect="a fraction in [0, 1)"))
+    """Fraction of examples dropped."""
     occlude: float = field(default=0.0, **meta(min=0.0, below=1.0, expect="a fraction in [0, 1)"))
+    """Fraction of each image blanked."""
 
 
 @dataclass(frozen=True)
 class LossSchedule:
     WHAT = "`loss_schedule`"
     kind: Literal["constant", "cyclic", "flooding", "piecewise"] = "constant"
+    """`constant`, `cyclic`, `flooding` or `piecewise` (negative multipliers ascend)."""
     points: tuple[tuple[float, float], ...] = ()
+    """`[[epoch, multiplier], ...]` (piecewise)."""
     period: float = 100.0
+    """Epochs per cycle (cyclic)."""
     low: float = -0.5
+    """Lowest multiplier (cyclic)."""
     high: float = 1.0
+    """Highest multiplier (cyclic)."""
     level: float = field(default=0.1, **meta(min=0.0))
+    """The flood level (flooding)."""
     ceiling: float | None = field(default=None, **meta(min=0.0, max=1e6))
+    """A guard for ascent: while the multiplier is negative, a loss above this gives no gradient, so the network is
+    pushed to be wrong up to this loss and no further (unset: no guard; see the README for the measured safe range of
+    `low`)."""
 
     def check(self, limits: Limits):
         if self.kind == "piecewise":
@@ -86,30 +100,62 @@ class LossSchedule:
 class Section(SceneSection, Video):
     WHAT = "a `train` scene"
     layout: Literal["lab", "film"] = "lab"
+    """`lab`: the pictures and the charts side by side; `film`: the watched units' pictures fill the frame, with one
+    caption line and a loss sparkline."""
     dataset: str = "faces"
+    """`faces`, `shapes` or a folder of class folders."""
     net: Literal["mlp2", "small_cnn", "model"] = "mlp2"
+    """`mlp2`, `small_cnn`, or `model`: fine-tune the preset's `[model]` with a new head."""
     hidden: int = field(default=16, **meta(min=1, max=4096, needs=("net", ("mlp2", "small_cnn"))))
+    """Hidden units (mlp2) or channels (small_cnn)."""
     epochs: int = field(default=450, **meta(min=1, max=MAX_EPOCHS, limit="epochs"))
+    """Training epochs."""
     snapshot_every: int = field(default=10, **meta(min=1))
+    """Epochs between frames."""
     snapshot_every_steps: int = field(default=0, **meta(min=0, max=1_000_000))
+    """Also a snapshot every N optimiser steps (film layout): a 12-epoch fine-tune of 4 steps an epoch gives 48; 0:
+    per epoch only."""
     lr: float | tuple[float, float] = field(default=0.01, **meta(min=0.0, max=100.0))
+    """The optimiser's learning rate, or `[start, end]` ramped over the epochs."""
     batch_size: int = field(default=64, **meta(min=1, max=65536))
+    """Examples per minibatch."""
     watch: str | None = None
+    """Layer shown (default: the first; a model's middle stage)."""
     probe: str = "dataset:0"
+    """`dataset:N` or an image shown each snapshot."""
     image_size: int | None = field(default=None, **meta(min=8, max=256))
+    """Side of the training images (default 25; 128 for `model`)."""
     classes: int = field(default=4, **meta(min=2, max=64))
+    """Classes (shapes)."""
     per_class: int = field(default=100, **meta(min=1, max=10_000))
+    """Examples per class (shapes)."""
     optimizer: Literal["adam", "sgd"] = "adam"
+    """`adam` or `sgd`."""
     gradient_clip: float | None = field(default=None, **meta(min=0.0, max=1e6))
+    """A guard: the gradient's total norm is clipped to this before every step (unset: no clipping)."""
     dreams_every: int | None = field(default=None, **meta(min=0))
+    """Redraw the watched units' maximisation every N epochs from the same start (0: never; default: every snapshot
+    for `model`)."""
     channels: Channels | None = None
+    """The watched layer's channels drawn (net = "model" only): `"all"`, `"a:b"`, a list of indices, or one index
+    (default: the first six)."""
     heldout: float = field(default=0.2, **meta(min=0.0, max=0.9, expect="a fraction in [0, 0.9]"))
+    """Fraction of each class held out, clean, for `heldout_accuracy`."""
     dream_start: Literal["fixed", "warm"] = "fixed"
+    """`fixed`: every snapshot's pictures from the same seeded start; `warm`: each goes on from the last snapshot's,
+    so a unit's picture changes as its weights do."""
     dream_steps_warm: int = field(default=12, **meta(min=1, max=MAX_STEPS, limit="steps"))
+    """Steps per snapshot when `dream_start = "warm"`."""
     dream_size: int | None = field(default=None, **meta(min=16, max=MAX_SIDE, limit=f"{MAX_SIDE} px per side"))
+    """Pixels a side of the units' pictures (net = "model"); default: as large as the film layout shows them, else
+    `image_size`."""
     tween: int = field(default=0, **meta(min=0, max=120))
+    """Frames between consecutive snapshots (frames), interpolated in the pictures' parameterisation (spectra), not
+    cross-faded."""
     corruption: Corruption = field(default_factory=Corruption)
+    """Table: see below."""
     loss_schedule: LossSchedule = field(default_factory=LossSchedule)
+    """Table: see below."""
 
     @property
     def size(self) -> int:

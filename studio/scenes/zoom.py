@@ -72,27 +72,50 @@ class Section(SceneSection, InputImage, Optimisation):
     WHAT = "a `zoom` scene"
     FRAME_NAME: ClassVar[str] = "{:06d}.png"
     input: str = "builtin:coffee"
+    """The first frame: `noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     size: tuple[int, int] | None = side((720, 1280))
+    """The film's frame `[width, height]` in pixels (tiles past a megapixel)."""
     frames: int = field(default=120, **meta(min=1, max=MAX_FRAMES, limit="frames"))
+    """Frames in the film."""
     layer: str | None = None
+    """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
+    """Several layers."""
     channels: Channels | None = None
+    """Dream only these channels of each layer."""
     weights: tuple[keyframes.Value, ...] | dict[str, keyframes.Value] | None = None
+    """Per layer: a number or a schedule (an array in `layers` order, or a table by name); the dream can travel
+    through depth."""
     steps: int | str = 4
+    """Dream steps per dreamt frame (per octave): a number or a schedule."""
     lr: float | str = 0.02
+    """Dream step size (mean pixel move per step): a number or a schedule."""
     zoom: float | str = 1.02
+    """Scale per frame (above 1 moves in): a number or a schedule, `"0:(1.02), 120:(1.0)"`."""
     angle: float | str = 0.0
+    """Degrees turned per frame (counter-clockwise): a number or a schedule."""
     translation_x: float | str = 0.0
+    """Pixels moved per frame, at the working size: a number or a schedule."""
     translation_y: float | str = 0.0
+    """Pixels moved per frame, at the working size: a number or a schedule."""
     cadence: int = field(default=1, **meta(min=1, max=64))
+    """Dream every k-th frame; the frames between are the camera's move, cross-faded into the next dreamt frame."""
     colour_coherence: Literal["first", "none"] = "first"
+    """`first`: every frame keeps frame 0's colours (Lab mean and spread); `none`."""
     border: Literal["reflect", "wrap", "zeros"] = "reflect"
+    """What the camera sees past the frame: `reflect`, `wrap` or `zeros`."""
     octaves: int = field(default=1, **meta(min=1, max=MAX_OCTAVES, limit="octaves"))
+    """Number of scales."""
     param: Literal["pixel"] = "pixel"
+    """`pixel` only: the loop feeds pictures back."""
     jitter: int = field(default=4, **meta(min=0, max=512))
+    """Random shift in pixels each step."""
     rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))
+    """Random rotation in degrees each step."""
     scale: tuple[float, float] = field(default=(1.0, 1.0), **meta(min=0.1, max=10.0))
+    """Random scale range each step."""
     tile: int | None = field(default=None, **meta(min=64, max=MAX_SIDE))
+    """Climb big images a tile at a time (pixels; automatic past a megapixel)."""
 
     def check(self, limits: Limits):
         need_layers(self, allow_default=False)
