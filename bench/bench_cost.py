@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import Ascent, objectives  # noqa: E402
 from studio.scenes.maximize import Section  # noqa: E402
-from studio.scenes.optimizing import ascent_settings  # noqa: E402
+from studio.scenes.support.optimizing import ascent_settings  # noqa: E402
 
 from common import figure, interleaved, save_figure, sync  # noqa: E402
 

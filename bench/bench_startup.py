@@ -33,7 +33,7 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import torch
 mark("import torch")
-import studio.rendering, studio.cli, studio.scenes.context, studio.budget, studio.optimize
+import studio.rendering, studio.cli, studio.scenes.support.context, studio.budget, studio.optimize
 from studio.preset import load_preset
 mark("import studio")
 preset = load_preset(sys.argv[1])
@@ -48,7 +48,7 @@ def timed(owner, name, what):
         finally:
             spent[what] += time.perf_counter() - begun
     setattr(owner, name, wrapper)
-import studio.scenes.context as context
+import studio.scenes.support.context as context
 timed(context, "load_model", "model")
 timed(studio.budget, "check_memory", "probes")
 timed(studio.optimize, "check_smallest_size", "probes")

@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench-train-"))
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "studio.cli", "render", args.preset, "--out", str(out), "-q",
+    subprocess.run([sys.executable, "-m", "studio", "render", args.preset, "--out", str(out), "-q",
                     "--device", "cpu", *(f"--set={o}" for o in args.overrides)], check=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     log = json.loads(next(out.glob("*/log.json")).read_text())

@@ -10,7 +10,7 @@ From Python (see ``studio.api``)::
 The command line imports this package too, so the API loads (with torch) on first use only.
 """
 
-__version__ = "0.2.1"
+from studio.version import __version__
 
 _API = ("visualize", "render_scene", "render", "wrap", "SceneResult", "Wrapped")
 __all__ = ["PresetError", "StudioError", "__version__", *_API]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from studio import __version__
 from studio.errors import StudioError
+from studio.version import __version__
 
 
 def finite(_context, _parameter, value):
@@ -252,9 +252,3 @@ def list_presets(folder):
             click.echo(f"{path.name:<36} {preset.preset.title or preset.name}  [{kinds}]")
         except StudioError as error:
             click.echo(f"{path.name:<36} INVALID: {error}")
-
-
-if __name__ == "__main__":
-    from studio.entry import main as run_main
-
-    run_main()

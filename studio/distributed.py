@@ -3,12 +3,12 @@
 ``torchrun --nproc-per-node N -m studio render PRESET...`` starts N processes (a team; any number
 of nodes with a c10d rendezvous and a shared output folder). They share the work in two phases:
 
-1. Every process walks the same presets and scenes. Scenes made of independent climbs
-   (``maximize``, ``progressive``, ``atlas``: batches of channels, frames, modules) are shared
-   batch by batch, batch i going to process i mod N; each process keeps what it climbs in the
-   scene's part store (``output/cache.py``, exact tensors on the shared folder). Every other
-   scene goes whole to one process, the most expensive first to the least loaded (by the
-   estimates ``studio validate`` prints), which writes its files and its resume record.
+1. Every process walks the same presets and scenes. Scenes made of independent climbs (those
+   whose ``Scene.shared`` is set: ``maximize``, ``progressive``, ``atlas``, batches of channels,
+   frames, modules) are shared batch by batch through their part store (``output/cache.py``,
+   exact tensors on the shared folder): batch i is climbed by process i mod N, which keeps it
+   there. Every other scene goes whole to one process, the most work first to the least loaded
+   (``Scene.work()``: the pixels its steps push), which writes its files and its resume record.
 2. After a barrier, process 0 renders every preset as one process would, with resume: it finds
    every climb in the part store and every other scene finished, and assembles the sheets,
    videos and log.json.
@@ -22,45 +22,8 @@ torch.distributed is used for the barrier only (gloo on CPU, NCCL on GPU); there
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
-from dataclasses import dataclass
 from pathlib import Path
-
-SHARED_KINDS = ("maximize", "progressive", "atlas")  # scenes whose climbs go batch by batch
-
-
-@dataclass(frozen=True)
-class Share:
-    """Which of a scene's batches this process climbs: batch i is process i mod ``world``'s."""
-
-    rank: int
-    world: int
-
-    def mine(self, index: int) -> bool:
-        """Example:
-        >>> [Share(1, 3).mine(i) for i in range(6)]
-        [False, True, False, False, True, False]
-        """
-        return index % self.world == self.rank
-
-
-_SHARE: contextvars.ContextVar[Share | None] = contextvars.ContextVar("share", default=None)
-
-
-def current_share() -> Share | None:
-    """The share being climbed (phase 1), or None: climb everything (a normal render)."""
-    return _SHARE.get()
-
-
-@contextlib.contextmanager
-def sharing(share: Share):
-    token = _SHARE.set(share)
-    try:
-        yield
-    finally:
-        _SHARE.reset(token)
 
 
 def world_size() -> int:
@@ -126,18 +89,6 @@ def assign(costs: list[float], world: int) -> list[int]:
     return owners
 
 
-def scene_cost(scene) -> float:
-    """A built scene's work: the pixels its steps push (forward and backward counted three times a
-    forward), from the workload it states for its memory check; else its units of work. Not a
-    timing: every process must compute the same assignment."""
-    workload = getattr(scene.context, "workload", None)
-    if workload is None:
-        return float(scene.total)
-    _, step, units = workload
-    pixels = step.batch * step.size[0] * step.size[1] * (3 if step.backward else 1)
-    return pixels * scene.total / (units or 1)
-
-
 def render_team(presets: list, out: Path | None, quiet: bool, resume: bool,
                 memory_limit_gb: float | None, announce=None, assemble: bool = True) -> list:
     """Render ``presets`` as one process of a torchrun team (see the module's docstring).
@@ -167,27 +118,20 @@ def render_team(presets: list, out: Path | None, quiet: bool, resume: bool,
 def climb_share(preset, out: Path | None, resume: bool, memory_limit_gb: float | None, team: Team,
                 quiet: bool) -> None:
     """Phase 1 for one preset: this process's share of its climbs, and the whole scenes it owns."""
-    from studio.output.cache import PartCache, cached_entry, scene_fingerprint
     from studio.progress import progress_bar
-    from studio.rendering import prepare, preset_base, render_preset, resolve_device
+    from studio.rendering import RenderSetup, render_preset
 
-    folder = (Path(out) if out is not None else Path(preset.output.dir)) / preset.name
-    device = resolve_device(preset.preset.device, preset.origin("preset.device"))
-    base = preset_base(preset)
-    fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
+    setup = RenderSetup.of(preset, out, memory_limit_gb)
     if not resume and team.rank == 0:
-        for index, section in enumerate(preset.scenes):
-            PartCache(folder, section.name, fingerprints[index]).clear()
-            (folder / ".studio" / f"{section.name}.json").unlink(missing_ok=True)
+        for index in range(len(preset.scenes)):
+            setup.forget(index)
     team.barrier()  # nobody reads a store that process 0 is still clearing
-    todo = {index for index, section in enumerate(preset.scenes)
-            if cached_entry(folder, section.name, fingerprints[index]) is None}
-    parts = [PartCache(folder, section.name, fingerprints[index]) for index, section in enumerate(preset.scenes)]
-    limit = None if memory_limit_gb is None else int(memory_limit_gb * 1024 ** 3)
-    scenes = prepare(preset, device, parts, set(range(len(preset.scenes))) - todo, limit)
-    whole = [index for index in sorted(todo) if preset.scenes[index].kind not in SHARED_KINDS]
-    owners = dict(zip(whole, assign([scene_cost(scenes[i]) for i in whole], team.world)))
-    share = Share(team.rank, team.world)
+    todo = {index for index in range(len(preset.scenes)) if setup.finished(index) is None}
+    share = (team.rank, team.world)
+    parts = [setup.parts(index, share=share) for index in range(len(preset.scenes))]
+    scenes = setup.scenes(parts, set(range(len(preset.scenes))) - todo)
+    whole = [index for index in sorted(todo) if not scenes[index].shared]
+    owners = dict(zip(whole, assign([scenes[i].work() for i in whole], team.world)))
     for index in sorted(todo):
         section, scene = preset.scenes[index], scenes[index]
         if index in owners:
@@ -195,6 +139,6 @@ def climb_share(preset, out: Path | None, resume: bool, memory_limit_gb: float |
                 render_preset(preset, out, quiet=True, resume=True, memory_limit_gb=memory_limit_gb, only={index})
             continue
         label = f"{preset.name}/{section.name} [{team.rank + 1}/{team.world}]"
-        with sharing(share), progress_bar(scene.total, label, quiet or team.rank > 0) as bar:
+        with progress_bar(scene.total, label, quiet or team.rank > 0) as bar:
             for _ in scene.render(bar):
                 pass  # the pictures are assembled by process 0 from the part store

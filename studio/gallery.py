@@ -8,10 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio import __version__
 from studio.errors import ModelError, PresetError, StudioError
 from studio.output.files import write_text
 from studio.preset import Preset, dumps, load_preset
+from studio.version import __version__
 
 FINGERPRINT = ".studio-fingerprint"
 

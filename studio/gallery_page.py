@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio import __version__
 from studio.preset import Preset, dumps
+from studio.version import __version__
 
 PREVIEW_SIDE = 1600          # stills larger than this (or than PREVIEW_BYTES) get a JPEG preview
 PREVIEW_BYTES = 1_500_000
@@ -100,7 +100,7 @@ def model_label(preset: Preset) -> str:
     preset's `[model]`."""
     names: list[str] = []
     for scene in preset.scenes:
-        name = scene.net if scene.kind == "train" and scene.net != "model" else preset.model.name
+        name = scene.network(preset.model.name)
         if name not in names:
             names.append(name)
     return ", ".join(names)

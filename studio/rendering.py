@@ -11,12 +11,13 @@ from pathlib import Path
 import torch
 
 from studio.errors import PresetError, RenderError, StudioError, interrupted
-from studio.output.cache import PartCache, cached_entry, remember, scene_fingerprint
+from studio.output.cache import PartCache, cached_entry, forget, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
 from studio.preset import Preset
 from studio.progress import duration, progress_bar
 from studio.scenes import renderer_class
-from studio.scenes.context import SceneContext
+from studio.scenes.support.context import SceneContext
+from studio.scenes.support.scene import Scene
 
 GIB = 1024 ** 3
 
@@ -72,7 +73,8 @@ def prepare(preset: Preset, device: torch.device, parts: list[PartCache | None],
         if index in skip:
             scenes.append(None)
             continue
-        context = SceneContext(preset, index, device, base, parts[index], memory_limit, models)
+        context = SceneContext.of(preset, index, device, base=base, parts=parts[index],
+                                  memory_limit=memory_limit, models=models)
         try:
             scenes.append(renderer_class(scene.kind)(context))
         except PresetError as error:
@@ -92,38 +94,17 @@ def check_preset(preset: Preset, memory_limit_gb: float | None = None) -> list:
     return prepare(preset, device, [None] * len(preset.scenes), memory_limit=limit)
 
 
-def estimated_seconds(scene) -> float | None:
-    """What a built scene's render should take on its device: measured by the scene itself
-    (training, atlas), or a timed probe step of its stated workload times its steps (an
-    optimisation's step costs ``CLIMB_OVERHEAD`` more than the network's passes), plus its film's
-    frames; None where it states no workload."""
-    from studio.budget import CLIMB_OVERHEAD, frame_seconds, step_timing
-
-    if hasattr(scene, "seconds"):
-        return scene.seconds()
-    workload = getattr(scene.context, "workload", None)
-    if workload is None:
-        return None
-    overhead = CLIMB_OVERHEAD if hasattr(scene.context.section, "param") else 1.0
-    warm, cold = step_timing(workload[0], workload[1])
-    seconds = warm / workload[2] * scene.total * overhead + cold
-    film = getattr(scene, "film", None)  # (frames, (h, w)[, seconds per megapixel]) of a scene that makes a video
-    fixed = getattr(scene, "fixed_seconds", 0.0)  # work beside the network's: a chart, a t-SNE
-    return seconds + (frame_seconds(*film) if film else 0.0) + fixed
-
-
-def estimate(scene, seconds: float | None = None) -> str:
+def estimate(scene: Scene, seconds: float | None = None) -> str:
     """What a built scene will cost, in words: its work, memory per step and time (``seconds``:
-    its :func:`estimated_seconds`, when already measured)."""
-    unit = getattr(scene, "unit", "unit")  # what progress counts: steps, epochs, frames ...
-    words = f"{scene.total} {unit}{'' if scene.total == 1 else 's'} of work"
-    if getattr(scene, "memory", None):
+    its ``seconds()``, when already measured)."""
+    words = f"{scene.total} {scene.unit}{'' if scene.total == 1 else 's'} of work"
+    if scene.memory:
         words += f", about {scene.memory / GIB:.2f} GiB per step"
         if scene.context.device.type == "cpu":  # on a GPU the process's own memory is not what runs out
             from studio.budget import resident_bytes
 
             words += f" ({(resident_bytes() + scene.memory) / GIB:.1f} GiB for the process)"
-    seconds = estimated_seconds(scene) if seconds is None else seconds
+    seconds = scene.seconds() if seconds is None else seconds
     if seconds is not None:
         words += f", about {duration(seconds)} on {scene.context.device}"
     return words
@@ -142,6 +123,49 @@ def check_inside_working_folder(preset: Preset) -> None:
                               found=f"{folder} -> {target}")
 
 
+@dataclass
+class RenderSetup:
+    """Where a preset renders and what is already done there, the same for a one-process render
+    and for each process of a torchrun team: the device, the output folder, each scene's
+    fingerprint, finished record and part store, the memory limit."""
+
+    preset: Preset
+    device: torch.device
+    folder: Path
+    base: Path
+    fingerprints: list[str]
+    memory_limit: int | None = None
+
+    @classmethod
+    def of(cls, preset: Preset, out: Path | None = None, memory_limit_gb: float | None = None) -> RenderSetup:
+        """``out`` defaults to the preset's ``output.dir``; ``memory_limit_gb``: what one step may
+        plan to use (default: what the machine has free)."""
+        device = resolve_device(preset.preset.device, preset.origin("preset.device"))
+        base = preset_base(preset)
+        root = Path(out) if out is not None else Path(preset.output.dir)
+        return cls(preset, device, root / preset.name, base,
+                   [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))],
+                   None if memory_limit_gb is None else int(memory_limit_gb * GIB))
+
+    def finished(self, index: int) -> dict | None:
+        """The log entry of scene ``index`` if an earlier render finished it and it still matches."""
+        return cached_entry(self.folder, self.preset.scenes[index].name, self.fingerprints[index])
+
+    def parts(self, index: int, enabled: bool = True, share: tuple[int, int] | None = None) -> PartCache:
+        """Scene ``index``'s store of finished parts (``enabled``: parts of an earlier render are
+        read; ``share``: (rank, world), the climbs this process of a team does)."""
+        return PartCache(self.folder, self.preset.scenes[index].name, self.fingerprints[index], enabled, share)
+
+    def forget(self, index: int) -> None:
+        """Scene ``index`` renders from its start: its parts and its finished record go."""
+        self.parts(index).clear()
+        forget(self.folder, self.preset.scenes[index].name)
+
+    def scenes(self, parts: list, skip: set[int] = frozenset(), models=None) -> list:
+        """Every scene's renderer, built and checked (see :func:`prepare`)."""
+        return prepare(self.preset, self.device, parts, skip, self.memory_limit, models)
+
+
 def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                   resume: bool = True, memory_limit_gb: float | None = None,
                   announce=None, only: set[int] | None = None) -> RenderResult:
@@ -154,33 +178,27 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
     ``only``: render just these scenes (their files and records, for a process of a torchrun team,
     see ``distributed.py``); log.json is then left to the process that renders the whole preset.
     """
-    device = resolve_device(preset.preset.device, preset.origin("preset.device"))
+    setup = RenderSetup.of(preset, out, memory_limit_gb)
+    device = setup.device
     torch.manual_seed(preset.preset.seed)  # for any library code that draws from the global RNG
     if out is None:
         check_inside_working_folder(preset)
-    writer = RenderWriter(Path(out) if out is not None else Path(preset.output.dir), preset, str(device),
-                          shared=only is not None)
-    base = preset_base(preset)
-    fingerprints = [scene_fingerprint(preset, i, str(device), base) for i in range(len(preset.scenes))]
+    writer = RenderWriter(setup.folder.parent, preset, str(device), shared=only is not None)
     reused = {}
     if only is not None:  # the scenes another process renders are none of this one's business
         reused = {index: {} for index in range(len(preset.scenes)) if index not in only}
     if resume:
-        for index, section in enumerate(preset.scenes):
-            if index in reused:
-                continue
-            entry = cached_entry(writer.folder, section.name, fingerprints[index])
+        for index in range(len(preset.scenes)):
+            entry = None if index in reused else setup.finished(index)
             if entry is not None:
                 reused[index] = entry
-    parts = [PartCache(writer.folder, section.name, fingerprints[index], enabled=resume)
-             for index, section in enumerate(preset.scenes)]
-    limit = None if memory_limit_gb is None else int(memory_limit_gb * GIB)
-    scenes = prepare(preset, device, parts, set(reused), limit)
+    parts = [setup.parts(index, enabled=resume) for index in range(len(preset.scenes))]
+    scenes = setup.scenes(parts, set(reused))
     estimates = {}  # measured by timed probe steps: only when a line announces them
     if announce is not None:
         for index, (section, scene) in enumerate(zip(preset.scenes, scenes)):
             if scene is not None:
-                estimates[index] = estimated_seconds(scene)
+                estimates[index] = scene.seconds()
                 announce(f"{preset.name}/{section.name}: {estimate(scene, estimates[index])}")
     writer.start()
     result = RenderResult(preset.name, writer.folder, str(device), writer.written)
@@ -194,7 +212,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
         if not resume:
             parts[index].clear()
         scene_writer = writer.scene(section)
-        if getattr(scene, "memory", None):
+        if scene.memory:
             scene_writer.entry["memory_estimate_mib"] = round(scene.memory / 2 ** 20)
         if estimates.get(index) is not None:
             scene_writer.entry["estimated_seconds"] = round(estimates[index], 3)
@@ -215,7 +233,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                 raise RenderError(f"{preset.name}/{section.name} failed: "
                                   f"{type(error).__name__}: {error}") from error
         result.seconds[section.name] = time.perf_counter() - started
-        remember(writer.folder, section.name, fingerprints[index], scene_writer.entry,
+        remember(writer.folder, section.name, setup.fingerprints[index], scene_writer.entry,
                  [path for name, path in writer.written if name == section.name])
         if parts[index].reused:
             result.resumed[section.name] = parts[index].reused

@@ -3,10 +3,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from paths import ROOT
 
 from studio.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+
+@pytest.fixture
+def root() -> Path:
+    """The repository's root folder (render.py, presets/, bench/, docs/, examples/)."""
+    return ROOT
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""A kind written the way every kind is: one file with its Section (keys, check, draft rule)
-and its Scene (renderer). ``tests/test_structure.py`` registers it with one line."""
+"""A kind written the way every kind is: one file with its Section (keys, each with its meaning
+beside it; check; draft rule) and its Scene (renderer, on the shared SceneBase).
+``tests/test_structure.py`` registers it with one line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import SceneSection, meta, side
 from studio.preset.limits import Limits
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 
@@ -18,7 +20,9 @@ torch = lazy("torch")
 class Section(SceneSection):
     WHAT = "a `swatch` scene"
     colour: tuple[float, float, float] = field(default=(1.0, 0.5, 0.0), **meta(min=0.0, max=1.0))
+    """The swatch's colour, `[red, green, blue]` in [0, 1]."""
     size: tuple[int, int] | None = side((64, 96))
+    """The swatch's `[width, height]` in pixels."""
 
     def check(self, limits: Limits):
         if sum(self.colour) == 0:
@@ -29,7 +33,7 @@ class Section(SceneSection):
         return {"size": [width // 2, height // 2]}
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         self.total = 1

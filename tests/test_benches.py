@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-
 TINY_DISTRIBUTED = """
 [preset]
 name = "bench-tiny"
@@ -39,10 +37,10 @@ steps = 2
      "worst ratio"),
     ("bench_estimates.py", ["--only", "seed000-faces-clean"], "time estimates within 2x"),
 ])
-def test_a_bench_runs_at_its_smallest_setting(tmp_path, script, arguments, printed):
+def test_a_bench_runs_at_its_smallest_setting(tmp_path, script, arguments, printed, root):
     tiny = tmp_path / "tiny.toml"
     tiny.write_text(TINY_DISTRIBUTED)
-    command = [sys.executable, str(ROOT / "bench" / script), *(a.format(tiny=tiny, tmp=tmp_path) for a in arguments)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, str(root / "bench" / script), *(a.format(tiny=tiny, tmp=tmp_path) for a in arguments)]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert printed in done.stdout, done.stdout[-2000:]

@@ -9,7 +9,7 @@ import pytest
 from studio.output.files import read_png_text
 from studio.preset import loads
 
-from conftest import ROOT, TINY_FEATURE_MAPS
+from conftest import TINY_FEATURE_MAPS
 
 PROBE = """
 [[scenes]]
@@ -118,25 +118,25 @@ def test_same_seed_same_pixels(cli, write, tmp_path):
     assert (tmp_path / "a/tiny/feature-maps.png").read_bytes() == (tmp_path / "b/tiny/feature-maps.png").read_bytes()
 
 
-def test_render_py_shim_is_studio_render(tmp_path, write):
+def test_render_py_shim_is_studio_render(tmp_path, write, root):
     preset = write("t.toml", TINY_FEATURE_MAPS)
-    done = subprocess.run([sys.executable, str(ROOT / "render.py"), str(preset), "--out", str(tmp_path / "o"),
+    done = subprocess.run([sys.executable, str(root / "render.py"), str(preset), "--out", str(tmp_path / "o"),
                            "--quiet"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "o" / "tiny" / "feature-maps.png").is_file()
-    bad = subprocess.run([sys.executable, str(ROOT / "render.py"), str(tmp_path / "missing.toml")],
+    bad = subprocess.run([sys.executable, str(root / "render.py"), str(tmp_path / "missing.toml")],
                          capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_sigterm_mid_render_exits_130_leaving_no_partial_file(tmp_path, write):
+def test_sigterm_mid_render_exits_130_leaving_no_partial_file(tmp_path, write, root):
     import signal
     import time
 
     text = TINY_FEATURE_MAPS.replace('kind = "feature-maps"', 'kind = "maximize"\nsteps = 400').replace(
         'layers = ["blocks.0", "blocks.2"]\nchannels = 4', 'layer = "blocks.2"\nchannels = "0:4"')
     preset = write("slow.toml", text)
-    process = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset), "--out", str(tmp_path / "o")],
+    process = subprocess.Popen([sys.executable, str(root / "render.py"), str(preset), "--out", str(tmp_path / "o")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.time() + 60
     while not (tmp_path / "o" / "tiny" / "preset.toml").exists() and time.time() < deadline:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from studio.distributed import Share, sharing
 from studio.output.cache import PartCache, scene_fingerprint
 from studio.preset import load_preset
 from studio.progress import progress_bar
@@ -105,10 +104,10 @@ def test_a_share_climbs_only_its_batches_and_the_render_reuses_them(write, tmp_p
     preset = load_preset(write("mix.toml", MIX))
     folder = tmp_path / "out" / "mix"
     fingerprint = scene_fingerprint(preset, 0, "cpu", tmp_path)
-    parts = PartCache(folder, "maximize", fingerprint)
+    parts = PartCache(folder, "maximize", fingerprint, share=(1, 2))  # process 1 of a team of 2
     (scene,) = [s for s in prepare(preset, __import__("torch").device("cpu"), [parts] + [None] * 3,
                                    skip={1, 2, 3}) if s is not None]
-    with sharing(Share(1, 2)), progress_bar(scene.total, "share", quiet=True) as bar:
+    with progress_bar(scene.total, "share", quiet=True) as bar:
         for _ in scene.render(bar):
             pass
     assert len(list(parts.folder.glob("*.pt"))) == 1  # batches [0, 1] [2, 3] [4, 5]: the middle one is rank 1's

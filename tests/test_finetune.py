@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from studio.models import load_model
-from studio.train.datasets import shapes, split_heldout
-from studio.train.finetune import Classifier, layer_path
+from studio.training.datasets import shapes, split_heldout
+from studio.training.finetune import Classifier, layer_path
 
 FINETUNE = """
 [preset]

@@ -129,14 +129,14 @@ def test_a_tiled_dream_is_estimated_by_its_tiles(write):
     from studio.optimize import Settings
     from studio.preset import load_preset
     from studio.rendering import prepare
-    from studio.scenes.optimizing import tiled_work, units_per_step
+    from studio.scenes.support.optimizing import tiled_work, units_per_step
 
     # 4 x 4 tiles of 128 px: one workload step (a tile) is a sixteenth of a step, and the first
     # octave's steps cost half of the last's
     assert units_per_step([(362, 362), (512, 512)], tiles=16) == pytest.approx(1 / (16 * 0.75), rel=0.01)
     preset = load_preset(write("t.toml", CANVAS.replace("size = [96, 96]", "size = [512, 512]\ntile = 128")))
     scene = prepare(preset, torch.device("cpu"), [None])[0]
-    _, workload, units = scene.context.workload
+    workload, units = scene.step.workload, scene.step.units
     # its time: every piece of the moving grid, with a halo on both sides of each seam and the
     # margin, at each octave's share; its memory and its time probe: one tile with its halo
     halo, margin = Settings.halo, scene.context.section.margin

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TINY_FEATURE_MAPS
+from conftest import TINY_FEATURE_MAPS
 
 
 def studio(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "studio.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "studio", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -66,8 +66,8 @@ def test_a_device_error_names_the_flag_or_set_that_asked_for_it(preset, tmp_path
     assert not (tmp_path / "renders").exists()
 
 
-def test_every_sweep_value_gives_a_valid_name(tmp_path):
-    base = ROOT / "presets" / "seed002-lite0-progressive.toml"
+def test_every_sweep_value_gives_a_valid_name(tmp_path, root):
+    base = root / "presets" / "seed002-lite0-progressive.toml"
     result = studio("remix", base, "--sweep", "progressive.lr=0.02,0.05", "-o", tmp_path / "swept.toml",
                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -154,12 +154,12 @@ def test_a_dataset_too_big_to_hold_is_refused_before_it_is_made(tmp_path):
     refused(result, "scenes.0.dataset", "GiB")
 
 
-def test_ctrl_c_while_torch_loads_is_exit_130_with_the_usual_message(preset, tmp_path):
+def test_ctrl_c_while_torch_loads_is_exit_130_with_the_usual_message(preset, tmp_path, root):
     import signal
     import threading
     import time
 
-    process = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset)], cwd=tmp_path,
+    process = subprocess.Popen([sys.executable, str(root / "render.py"), str(preset)], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     said: list[str] = []
     reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)

@@ -5,8 +5,6 @@ network's channel, and a bad key's message."""
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import ROOT
-
 
 def outputs_of(cell) -> tuple[str, set[str]]:
     text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
@@ -15,8 +13,8 @@ def outputs_of(cell) -> tuple[str, set[str]]:
     return text + html, kinds
 
 
-def test_the_example_notebook_runs_and_shows_its_pictures(tmp_path):
-    notebook = nbformat.read(ROOT / "examples" / "studio-in-a-notebook.ipynb", as_version=4)
+def test_the_example_notebook_runs_and_shows_its_pictures(tmp_path, root):
+    notebook = nbformat.read(root / "examples" / "studio-in-a-notebook.ipynb", as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert not [o for cell in code for o in cell.outputs if o.output_type == "error"]

@@ -5,14 +5,14 @@ weights where their ImageNet weights are not on this machine) to the pictures re
 import json
 
 import pytest
+from paths import PRESETS as PRESETS_DIR
 
 from studio.models import availability
 from studio.preset import load_preset
 
-from conftest import ROOT
 from pixel_hashes import capability, folder_hashes, load, recorded_elsewhere
 
-PRESETS = sorted((ROOT / "presets").glob("*.toml"))
+PRESETS = sorted(PRESETS_DIR.glob("*.toml"))
 
 
 def test_presets_exist_for_every_seed():

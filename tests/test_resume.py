@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, TINY_FEATURE_MAPS
+from conftest import TINY_FEATURE_MAPS
 
 TWO_SCENES = TINY_FEATURE_MAPS + """
 [[scenes]]
@@ -50,10 +50,10 @@ def test_no_resume_and_deleted_files_render_again(cli, write, tmp_path):
     assert again.output.count("cached") == 1 and (tmp_path / "tiny" / "grid" / "blocks.1-0001.png").is_file()
 
 
-def test_interrupted_render_resumes_to_the_same_result(write, tmp_path):
+def test_interrupted_render_resumes_to_the_same_result(write, tmp_path, root):
     slow = TWO_SCENES.replace("steps = 3", "steps = 120")
     preset = write("t.toml", slow)
-    command = [sys.executable, str(ROOT / "render.py"), str(preset), "-q"]
+    command = [sys.executable, str(root / "render.py"), str(preset), "-q"]
     process = subprocess.Popen(command + ["--out", str(tmp_path / "a")], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 90
     while not (tmp_path / "a/tiny/.studio/feature-maps.json").exists() and time.time() < deadline:
@@ -151,7 +151,7 @@ label_noise = 0.2
 
 
 def test_an_interrupted_training_goes_on_from_its_last_snapshot(cli, write, tmp_path, monkeypatch):
-    import studio.train.trainer as train_scene
+    import studio.training.trainer as train_scene
 
     preset = write("t.toml", TRAINING)
     assert cli("render", preset, "--out", tmp_path / "whole", "-q").exit_code == 0

@@ -7,14 +7,11 @@ import tomllib
 
 import pytest
 import torch
+from paths import PRESETS
 
 from studio.models import LayerTap, load_model
 from studio.models.layers import resolve_layer
 from studio.preset import load_preset
-
-from conftest import ROOT
-
-PRESETS = ROOT / "presets"
 
 
 def scenes(name):

@@ -17,8 +17,6 @@ from studio.models.lite0 import efficientnet_lite0
 from studio.models.zoo import imagenet_classes, load_model
 from studio.optimize.rules import AdamStep, NormalisedStep
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
 def timm():
@@ -110,18 +108,18 @@ def test_normalised_step_moves_each_image_by_lr_on_average():
 HEAVY = ("timm", "torchvision", "torch._dynamo", "skimage.io", "scipy")
 
 
-def test_a_render_imports_none_of_the_slow_packages(tmp_path):
+def test_a_render_imports_none_of_the_slow_packages(tmp_path, root):
     code = ("import sys\nfrom studio.preset import load_preset\nfrom studio.rendering import render_preset\n"
             "render_preset(load_preset(sys.argv[1], ['scenes.2.steps=2', 'scenes.2.octaves=2']), sys.argv[2], quiet=True)\n"
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
-    found = subprocess.run([sys.executable, "-c", code, "presets/quickstart.toml", str(tmp_path)], cwd=ROOT,
+    found = subprocess.run([sys.executable, "-c", code, "presets/quickstart.toml", str(tmp_path)], cwd=root,
                            capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "quickstart" / "dream.png").is_file()
 
 
-def test_the_program_exits_with_its_status_and_its_files_and_output_whole(tmp_path, write):
+def test_the_program_exits_with_its_status_and_its_files_and_output_whole(tmp_path, write, root):
     preset = write("p.toml", """
         [preset]
         name = "p"
@@ -131,8 +129,8 @@ def test_the_program_exits_with_its_status_and_its_files_and_output_whole(tmp_pa
         layers = ["blocks.1"]
         channels = 4
     """)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(ROOT / "render.py"), str(preset), "--out", str(tmp_path / "out")],
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(root / "render.py"), str(preset), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "feature-maps" in done.stdout or "blocks.1.png" in done.stdout  # the summary reached the pipe
@@ -143,6 +141,6 @@ def test_the_program_exits_with_its_status_and_its_files_and_output_whole(tmp_pa
     os.umask(mask)
     assert stat.S_IMODE(picture.stat().st_mode) == 0o666 & ~mask  # shareable, not mkstemp's 0600
     bad = write("bad.toml", '[preset]\nname = "bad"\n[[scenes]]\nkind = "dreem"\n')
-    refused = subprocess.run([sys.executable, str(ROOT / "render.py"), str(bad)], capture_output=True, text=True,
+    refused = subprocess.run([sys.executable, str(root / "render.py"), str(bad)], capture_output=True, text=True,
                              env=env)
     assert refused.returncode == 2 and "dream" in refused.stderr

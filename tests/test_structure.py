@@ -12,8 +12,6 @@ from PIL import Image
 
 from studio.scenes import KINDS, section_class
 
-from conftest import ROOT
-
 SWATCH = """
 [preset]
 name = "swatch"
@@ -74,12 +72,12 @@ def test_every_kind_declares_its_own_section():
         assert f"`{kind}`" in section.WHAT, kind
 
 
-def test_validating_every_shipped_preset_imports_no_torch():
+def test_validating_every_shipped_preset_imports_no_torch(root):
     code = ("import glob, sys\nfrom studio.preset import load_preset\n"
             "for path in sorted(glob.glob('presets/*.toml')):\n    load_preset(path)\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'kornia', 'timm'))\n"
             "print(len(heavy))")
-    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    found = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "0"
 
@@ -99,10 +97,10 @@ def test_sizes_are_height_width_inside_and_width_height_in_the_preset(write):
     assert "size = [64, 48]" in dumps(preset)
 
 
-def test_the_format_reference_is_what_the_validator_accepts():
+def test_the_format_reference_is_what_the_validator_accepts(root):
     from studio.preset.reference import reference
 
-    written = (ROOT / "docs" / "presets.md").read_text()
+    written = (root / "docs" / "presets.md").read_text()
     assert written == reference(), "docs/presets.md is stale: python -m studio.preset.reference > docs/presets.md"
     for kind in KINDS:
         assert f"### `{kind}`" in written

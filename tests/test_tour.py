@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from studio.optimize.aligned import AlignedImages, key_weights
-from studio.optimize.tour import tour_positions
+from studio.optimize.morph import tour_positions
 
 TOUR = """
 [preset]
@@ -83,6 +83,6 @@ def test_a_tours_time_estimate_counts_every_chunk_of_a_step(write):
                                          'kind = "tour"\nlayer = "blocks.2"\nchannels = [1, 2, 3]\n'
                                          'frames_per_channel = 8\nsize = [256, 256]\nsteps = 4\n'))
     scene = prepare(preset, torch.device("cpu"), [None])[0]
-    _, workload, units = scene.context.workload
+    workload, units = scene.step.workload, scene.step.units
     # 17 frames, 4 a chunk at 256 px: a step is 5 chunk passes, each a fifth of a progress unit
     assert workload.batch == 4 and units == pytest.approx(1 / 5)

@@ -9,10 +9,10 @@ import torch
 from studio.models.small import build_small_net
 from studio.scenes.train import Corruption, LossSchedule
 from studio.scenes.train import Section as TrainScene
-from studio.train.corruption import corrupt
-from studio.train.datasets import faces, shapes
-from studio.train.schedules import multiplier
-from studio.train.trainer import snapshot_epochs, train
+from studio.training.corruption import corrupt
+from studio.training.datasets import faces, shapes
+from studio.training.schedules import multiplier
+from studio.training.trainer import snapshot_epochs, train
 
 
 def gen(seed=0):
@@ -189,7 +189,7 @@ def chart(history, epoch=None, chance=0.5):
 
 
 def test_a_collapsed_run_says_so_on_its_frame():
-    from studio.train.trainer import History
+    from studio.training.trainer import History
 
     collapsed = History(loss=[0.7, 5.0, 60.0], objective=[0.7, -5.0, -60.0], multiplier=[1, -1, -1],
                         accuracy=[0.9, 0.5, 0.5], clean_accuracy=[0.9, 0.5, 0.5], heldout_accuracy=[0.9, 0.5, 0.49])
@@ -202,7 +202,7 @@ def test_a_collapsed_run_says_so_on_its_frame():
 
 
 def test_the_chart_legend_names_every_curve_and_symlog_ticks_do_not_crowd():
-    from studio.train.trainer import History
+    from studio.training.trainer import History
 
     exploding = History(loss=[0.7 * 3 ** k for k in range(12)], objective=[-0.7 * 3 ** k for k in range(12)],
                         multiplier=[-1.0] * 12, accuracy=[0.5] * 12, clean_accuracy=[0.55] * 12,

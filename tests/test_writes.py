@@ -8,8 +8,9 @@ import sys
 import time
 
 import pytest
+from paths import ROOT
 
-from conftest import ROOT, TINY_FEATURE_MAPS
+from conftest import TINY_FEATURE_MAPS
 
 
 def render(*args, cwd):
@@ -31,10 +32,10 @@ def test_links_planted_in_the_output_folder_are_never_followed(write, tmp_path):
     assert not (folder / "feature-maps.png").is_symlink() and (folder / "feature-maps.png").stat().st_size > 1000
 
 
-def test_a_second_render_into_the_same_folder_is_refused_while_the_first_writes(write, tmp_path):
+def test_a_second_render_into_the_same_folder_is_refused_while_the_first_writes(write, tmp_path, root):
     slow = TINY_FEATURE_MAPS + '[[scenes]]\nkind = "progressive"\nlayer = "blocks.2"\nneurons = 4\nsize = [64, 64]\nsteps = 400\n'
     preset = write("t.toml", slow)
-    first = subprocess.Popen([sys.executable, str(ROOT / "render.py"), str(preset), "-q", "--out", str(tmp_path / "out")],
+    first = subprocess.Popen([sys.executable, str(root / "render.py"), str(preset), "-q", "--out", str(tmp_path / "out")],
                              cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (tmp_path / "out/tiny/preset.toml").exists() and time.time() < deadline:
@@ -120,7 +121,7 @@ def test_a_full_or_read_only_disk_keeps_what_finished_and_leaves_no_partial_file
     assert len([p for p in folder.rglob("*.png")]) == 2  # the two that finished
 
 
-def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, write, tmp_path):
+def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, write, tmp_path, root):
     import signal
 
     preset = write("p.toml", '[preset]\nname = "v"\n[model]\nname = "efficientnet_lite0"\n[[scenes]]\n'
@@ -128,7 +129,7 @@ def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, wri
                              'size = [32, 32]\nsteps = 40\nvideo_size = [320, 180]\n')
     folder = tmp_path / "v"
     render = subprocess.Popen([sys.executable, "render.py", str(preset), "--out", str(tmp_path), "-q"],
-                              cwd=ROOT)
+                              cwd=root)
     deadline = time.time() + 120
     while not list(folder.glob(".progressive.*.partial.mp4")) and time.time() < deadline and render.poll() is None:
         time.sleep(0.05)

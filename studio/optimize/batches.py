@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-from studio.distributed import current_share
 from studio.models import LoadedModel
 from studio.optimize.ascent import Ascent
 from studio.optimize.loop import PartStore, Settings
@@ -133,8 +132,6 @@ def climb_batches(model: LoadedModel, objective_for: Callable[[list], Objective]
             values = [round(v, 6) for v in measured.score(result).tolist()]
         return result, values, ascent.scores
 
-    share = current_share()
-
     def finished(batch, index):
         # the objective's name holds its layer: two modules of an atlas climb the same channel numbers
         key = f"climb:{objective_for(batch).name}:{list(batch)}:{sizes}"
@@ -142,7 +139,7 @@ def climb_batches(model: LoadedModel, objective_for: Callable[[list], Objective]
         if found is not None:
             progress.update(settings.steps * len(sizes))
             return found["images"].to(start.device), found["values"], found["curve"]
-        if share is not None and not share.mine(index):  # another process of the team climbs it
+        if parts is not None and not parts.mine(index):  # another process of the team climbs it
             progress.update(settings.steps * len(sizes))
             count = len(batch) * start.shape[0]
             return (start.new_zeros(count, 3, *sizes[-1]), [0.0] * count,

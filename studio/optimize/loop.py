@@ -59,6 +59,10 @@ class PartStore(Protocol):
 
     def save(self, key: str, payload: dict) -> None: ...
 
+    def mine(self, index: int) -> bool:
+        """Whether this process does part ``index`` (a torchrun team shares a scene's parts)."""
+        ...
+
 
 @dataclass
 class StepLoop:

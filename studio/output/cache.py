@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from studio import __version__
 from studio.output.files import write_json
+from studio.version import __version__
 
 CACHE_FOLDER = ".studio"
 
@@ -128,6 +128,11 @@ def cached_entry(folder: Path, scene_name: str, fingerprint: str) -> dict | None
     return record.get("entry")
 
 
+def forget(folder: Path, scene_name: str) -> None:
+    """Remove the scene's finished record: it renders again from its start."""
+    _record_path(folder, scene_name).unlink(missing_ok=True)
+
+
 def remember(folder: Path, scene_name: str, fingerprint: str, entry: dict, files: list[Path]) -> None:
     write_json(_record_path(folder, scene_name), {
         "fingerprint": fingerprint, "entry": entry,
@@ -150,12 +155,25 @@ class PartCache:
         tensor([1.])
     """
 
-    def __init__(self, folder: Path, scene_name: str, fingerprint: str, enabled: bool = True):
+    def __init__(self, folder: Path, scene_name: str, fingerprint: str, enabled: bool = True,
+                 share: tuple[int, int] | None = None):
         self.root = folder / CACHE_FOLDER / "parts" / scene_name
         self.folder = self.root / fingerprint[:16]
         self.enabled = enabled
+        self.share = share  # (rank, world): this process of a torchrun team climbs part i when i % world == rank
         self.reused = 0  # parts an earlier, interrupted render left (not those this one saved and reads back)
         self.saved: set[str] = set()
+
+    def mine(self, index: int) -> bool:
+        """Whether this process climbs part ``index`` (a team's other processes climb the rest,
+        into the same store; alone, every part is its own).
+
+        Example:
+            >>> team = PartCache(Path("out"), "grid", "f" * 64, share=(1, 3))
+            >>> [team.mine(i) for i in range(6)], PartCache(Path("out"), "grid", "f" * 64).mine(4)
+            ([False, True, False, False, True, False], True)
+        """
+        return self.share is None or index % self.share[1] == self.share[0]
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from studio import __version__
 from studio.frames import Frame, Record, Still
 from studio.output.background import BackgroundWrites
 from studio.output.files import PRESET_CHUNK, make_folder, write_json, write_png, write_text
@@ -13,6 +12,7 @@ from studio.output.lock import FolderLock
 from studio.output.video import FrameChange, VideoWriter
 from studio.pictures.colour import to_uint8, upscale
 from studio.preset import Preset, dumps
+from studio.version import __version__
 
 
 def pixels_of(image, upscale_by: int = 1):

@@ -85,6 +85,11 @@ class SceneSection:
     def check(self, limits: Limits) -> None:
         pass
 
+    def network(self, model_name: str) -> str:
+        """The network this scene looks through: the preset's ``[model]`` (``model_name``),
+        unless the kind builds its own."""
+        return model_name
+
     def draft_changes(self) -> dict:
         """Keys a draft changes, with TOML-ready values: the shared keys (size, steps, octaves,
         channels) scaled down, whichever of them this section has; kinds add their own."""

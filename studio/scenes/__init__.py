@@ -1,12 +1,17 @@
 """Scene registry: ``kind = "..."`` to the module that is its single home.
 
-A scene module (one technique, one file) holds three things:
+Every module directly in ``studio/scenes/`` is a kind (one technique, one file); what kinds share
+lives in ``studio/scenes/support/`` (the context a scene is built with, the ``Scene`` protocol and
+its ``SceneBase``, helpers of the optimising, matching and attributing kinds). A kind's module
+holds two things:
 
 - ``Section``: a frozen dataclass of the keys the kind takes (validated by ``studio.preset``),
-  with its cross-key ``check`` and its ``draft_changes`` for ``--draft``;
-- ``Scene(context)``: the renderer. Its constructor checks everything that depends on the model
-  (layers, channels, inputs, memory) so a bad preset fails before anything is written; ``total``
-  is its progress length; ``render(progress)`` yields Stills, Frames and Records.
+  each with its meaning written beside it, with its cross-key ``check`` and its
+  ``draft_changes`` for ``--draft``;
+- ``Scene(context)``, on ``SceneBase``: the renderer. Its constructor checks everything that
+  depends on the model (layers, channels, inputs, memory: ``self.step = context.plan_step(...)``)
+  so a bad preset fails before anything is written; ``total`` is its progress length;
+  ``render(progress)`` yields Stills, Frames and Records.
 
 Modules are imported only when a preset names their kind, and import torch only when they
 render (see ``studio/lazy.py``), so validating a preset stays instant. Adding a kind is one file

@@ -20,8 +20,8 @@ from studio.preset.fields import (
     side,
 )
 from studio.preset.limits import Limits
-from studio.scenes.labels import layer_label
-from studio.scenes.optimizing import (
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.optimizing import (
     ascent_settings,
     channel_objectives,
     sheet_columns,
@@ -30,6 +30,7 @@ from studio.scenes.optimizing import (
     variant_labels,
     variant_starts,
 )
+from studio.scenes.support.scene import SceneBase
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
@@ -59,7 +60,9 @@ class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variant
         return changes
 
 
-class Scene:
+class Scene(SceneBase):
+    shared = True  # its climbs are independent batches: a torchrun team shares them
+
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -77,9 +80,9 @@ class Scene:
         self.start = variant_starts(context, context.input(section.input, self.sizes[0], self.model.input_size),
                                     section.variants)
         largest = max(len(b[0]) for _, b in self.plan) * section.variants
-        self.memory = context.check_memory(self.model, self.paths, largest, self.sizes[-1],
-                                           what=f"a batch of {largest} channels",
-                                           units=units_per_step(self.sizes))
+        self.step = context.plan_step(self.model, self.paths, largest, self.sizes[-1],
+                                      what=f"a batch of {largest} channels",
+                                      units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * sum(len(b) for _, b in self.plan)
 
     def seconds(self) -> float:

@@ -36,8 +36,9 @@ from studio.preset.fields import (
     steps,
 )
 from studio.preset.limits import MAX_OCTAVES, MAX_SIDE, Limits
-from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, tiled_work, units_per_step
+from studio.scenes.support.labels import as_wh
+from studio.scenes.support.optimizing import ascent_settings, dream_plan, tile_plan, tiled_work, units_per_step
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -79,7 +80,7 @@ class Section(SceneSection, InputImage, Optimisation):
         check_layer_weights(self.weights, self.layers or (self.layer,), "dream")
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -102,12 +103,12 @@ class Scene:
             self.settings = dataclasses.replace(self.settings, param="pixel")
         batch = 1 if len(self.climbs) > 1 or section.weights is not None else len(self.paths)
         # memory is a tile's; time is every piece of the moving grid, halos and margin included
-        self.memory = context.check_memory(self.model, self.paths, batch, step_size,
-                                           key="tile" if tile else "size",
-                                           what="a tile" if tile else "one dream step",
-                                           units=units_per_step(self.sizes),
-                                           time_size=tiled_work(height, width, tile, optimize.Settings.halo,
-                                                                section.margin) if tile else None)
+        self.step = context.plan_step(self.model, self.paths, batch, step_size,
+                                      key="tile" if tile else "size",
+                                      what="a tile" if tile else "one dream step",
+                                      units=units_per_step(self.sizes),
+                                      time_size=tiled_work(height, width, tile, optimize.Settings.halo,
+                                                           section.margin) if tile else None)
         self.total = section.steps * len(self.sizes) * len(self.climbs)
 
     def render(self, progress):

@@ -53,7 +53,7 @@ class Scene(Neighbours):
         vectors = self.vectors(progress)
         explained: list[float] = []
         if section.method == "tsne":
-            points = features.tsne(vectors, self.context.preset.preset.seed)
+            points = features.tsne(vectors, self.context.preset_seed)
         else:
             points, explained = features.pca(vectors)
         thumb = max(24, min(128, int(900 / len(self.images) ** 0.5)))

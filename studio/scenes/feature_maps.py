@@ -12,7 +12,8 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import Channels, Grid, InputImage, SceneSection, check_count, need_layers
 from studio.preset.limits import Limits
-from studio.scenes.labels import layer_label
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 models = lazy("studio.models")
@@ -46,15 +47,15 @@ class Section(Grid, SceneSection, InputImage):
         return changes
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
         self.model = context.model()
         _, self.paths = context.layers(self.model, section.layer, section.layers)
         self.image = context.input(section.input, section.size, self.model.input_size)
-        self.memory = context.check_memory(self.model, self.paths, 1, tuple(self.image.shape[-2:]), backward=False,
-                                           what="the forward pass", units=len(self.paths))
+        self.step = context.plan_step(self.model, self.paths, 1, tuple(self.image.shape[-2:]), backward=False,
+                                      what="the forward pass", units=len(self.paths))
         with torch.no_grad():
             self.activations = models.LayerTap(self.model, self.paths)(self.image)
         self.channels = {path: context.channels(section.channels,

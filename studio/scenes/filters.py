@@ -14,7 +14,8 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import Channels, Grid, SceneSection, check_count, meta
 from studio.preset.limits import Limits
-from studio.scenes.labels import layer_label
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 nn = lazy("torch.nn")
@@ -59,7 +60,7 @@ def kernel_pictures(weight: torch.Tensor) -> torch.Tensor:
     return pictures if pictures.shape[1] == 3 else colour.colormap(pictures[:, 0], "twilight", span=(0.0, 1.0))
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from studio.errors import PresetError
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.scenes.attributing import AttributionScene, Explained
+from studio.scenes.support.attributing import AttributionScene, Explained
 
 torch = lazy("torch")
 attribute = lazy("studio.attribute")
@@ -36,7 +36,7 @@ class Scene(AttributionScene):
                               "efficientnet_lite0, ...)", found=f"{self.model.name}, which has none")
         self.relus = counter.count
         self.total = 1
-        self.memory = context.check_memory(self.model, [], 1, tuple(self.image.shape[-2:]), what="the gradient")
+        self.step = context.plan_step(self.model, [], 1, tuple(self.image.shape[-2:]), what="the gradient")
 
     def render(self, progress):
         gradient = attribute.class_gradient(self.model, self.image, self.target, guided=True)[0].cpu()

@@ -14,8 +14,9 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import InputImage, Matching, SceneSection, Video, meta, need_layers
 from studio.preset.limits import Limits
-from studio.scenes.labels import layer_label
-from studio.scenes.matching import descend, descent, frame_every
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.matching import descend, descent, frame_every
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 models = lazy("studio.models")
@@ -40,7 +41,7 @@ class Section(SceneSection, InputImage, Matching, Video):
         need_layers(self, allow_default=False)
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -50,8 +51,8 @@ class Scene:
         size = tuple(self.photo.shape[-2:])
         optimize.check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
         self.start = context.input("noise", size, self.model.input_size, "start")
-        self.memory = context.check_memory(self.model, self.paths, len(self.paths), size,
-                                           what=f"a batch of {len(self.paths)} reconstructions")
+        self.step = context.plan_step(self.model, self.paths, len(self.paths), size,
+                                      what=f"a batch of {len(self.paths)} reconstructions")
         self.total = section.steps
         self.film = (section.steps // frame_every(section.steps), section.video_size)
 

@@ -23,8 +23,8 @@ from studio.preset.fields import (
     need_layer,
 )
 from studio.preset.limits import MAX_CHANNELS, Limits
-from studio.scenes.labels import as_wh, layer_label
-from studio.scenes.optimizing import (
+from studio.scenes.support.labels import as_wh, layer_label
+from studio.scenes.support.optimizing import (
     ascent_settings,
     channel_objectives,
     one_layer_plan,
@@ -35,6 +35,7 @@ from studio.scenes.optimizing import (
     variant_labels,
     variant_starts,
 )
+from studio.scenes.support.scene import SceneBase
 
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
@@ -78,7 +79,9 @@ def sizes(section: Section, model_size: tuple[int, int]) -> list[tuple[int, int]
     return size_plan(section, model_size, section.upscale_steps, section.upscale_factor)
 
 
-class Scene:
+class Scene(SceneBase):
+    shared = True  # its climbs are independent batches: a torchrun team shares them
+
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -87,10 +90,10 @@ class Scene:
         self.channels = context.channels(section.channels, shape[0])
         images = optimize.batch_size(section.batch, self.sizes[-1], context.device)
         self.batches = optimize.chunks(self.channels, max(1, images // section.variants))
-        self.memory = context.check_memory(self.model, [self.path], len(self.batches[0]) * section.variants,
-                                           self.sizes[-1], what=f"a batch of {len(self.batches[0])} channels"
-                                           + (f" × {section.variants} variants" if section.variants > 1 else ""),
-                                           units=units_per_step(self.sizes))
+        self.step = context.plan_step(self.model, [self.path], len(self.batches[0]) * section.variants,
+                                      self.sizes[-1], what=f"a batch of {len(self.batches[0])} channels"
+                                      + (f" × {section.variants} variants" if section.variants > 1 else ""),
+                                      units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes) * len(self.batches)
 
     def render(self, progress):

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import MIN_DRAFT_SIDE, ImageSet, SceneSection, meta, side
-from studio.scenes.labels import layer_label
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -45,7 +46,7 @@ class Section(ImageSetSection):
     """Rows of queries."""
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -55,8 +56,8 @@ class Scene:
         self.total = len(self.images)
         size = tuple(self.images[0].image.shape[-2:])
         batch = min(self.total, optimize.batch_size(None, size, context.device, backward=False))
-        self.memory = context.check_memory(self.model, [self.path] if self.path else [], batch, size, backward=False,
-                                           key="images", what=f"a batch of {batch} images", units=batch)
+        self.step = context.plan_step(self.model, [self.path] if self.path else [], batch, size, backward=False,
+                                      key="images", what=f"a batch of {batch} images", units=batch)
 
     def vectors(self, progress) -> torch.Tensor:
         stack = torch.stack([item.image for item in self.images])

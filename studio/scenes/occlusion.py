@@ -15,7 +15,7 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import meta
 from studio.preset.limits import MAX_SIDE
-from studio.scenes.attributing import AttributionScene, Explained
+from studio.scenes.support.attributing import AttributionScene, Explained
 
 optimize = lazy("studio.optimize")
 attribute = lazy("studio.attribute")
@@ -48,8 +48,8 @@ class Scene(AttributionScene):
         self.total = (len(attribute.window_positions(height, section.window, section.stride))
                       * len(attribute.window_positions(width, section.window, section.stride)))
         self.batch = min(self.total, optimize.batch_size(None, (height, width), context.device, backward=False))
-        self.memory = context.check_memory(self.model, [], self.batch, (height, width), backward=False,
-                                           what=f"a batch of {self.batch} occluded copies", units=self.batch)
+        self.step = context.plan_step(self.model, [], self.batch, (height, width), backward=False,
+                                      what=f"a batch of {self.batch} occluded copies", units=self.batch)
 
     def render(self, progress):
         section = self.context.section

@@ -13,7 +13,8 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import MIN_DRAFT_SIDE, Channels, ImageSet, SceneSection, check_channels, meta, side
 from studio.preset.limits import Limits
-from studio.scenes.labels import layer_label
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 models = lazy("studio.models")
@@ -52,7 +53,7 @@ def overlap(a: tuple[int, int], b: tuple[int, int], size: tuple[int, int]) -> fl
     return max(0.0, 1 - dy / size[0]) * max(0.0, 1 - dx / size[1])
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -65,8 +66,8 @@ class Scene:
         self.chosen = context.channels(section.channels, probe.shape[1])
         self.total = len(self.images)
         largest = max((tuple(item.image.shape[-2:]) for item in self.images), key=lambda size: size[0] * size[1])
-        self.memory = context.check_memory(self.model, [self.path], 1, largest, backward=False, key="images",
-                                           what="one image")
+        self.step = context.plan_step(self.model, [self.path], 1, largest, backward=False, key="images",
+                                      what="one image")
 
     def render(self, progress):
         section = self.context.section

@@ -17,8 +17,9 @@ from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import Channels, InputImage, Optimisation, SceneSection, check_channels, meta, need_layer
 from studio.preset.limits import Limits
-from studio.scenes.labels import as_wh, layer_label
-from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
+from studio.scenes.support.labels import as_wh, layer_label
+from studio.scenes.support.optimizing import ascent_settings, one_layer_plan, units_per_step
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -64,7 +65,7 @@ def grid_for(count: int, height: int, width: int) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -87,8 +88,8 @@ class Scene:
                               "a larger `size` or fewer `octaves`", found=f"[{self.columns}, {self.rows}]")
         # cells past the channels repeat them from the first, so every cell has a motif
         self.cell_channels = [self.channels[i % len(self.channels)] for i in range(cells)]
-        self.memory = context.check_memory(self.model, [self.path], 1, self.sizes[-1], what="the poster",
-                                           units=units_per_step(self.sizes))
+        self.step = context.plan_step(self.model, [self.path], 1, self.sizes[-1], what="the poster",
+                                      units=units_per_step(self.sizes))
         self.total = section.steps * len(self.sizes)
 
     def render(self, progress):

@@ -13,7 +13,8 @@ from studio.preset.coerce import Problem
 from studio.preset.fields import InputImage, SceneSection, meta, need_layer
 from studio.preset.limits import MAX_CHANNELS, Limits
 from studio.scenes.feature_maps import MIN_TILE
-from studio.scenes.labels import layer_label
+from studio.scenes.support.labels import layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 budget = lazy("studio.budget")
@@ -40,15 +41,15 @@ class Section(SceneSection, InputImage):
             raise Problem("expect", "a channel is listed twice", "distinct channel indices", list(self.expect))
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
         self.model = context.model()
         self.path = context.layer(self.model, section.layer)
         self.image = context.input(section.input, section.size, self.model.input_size)
-        self.memory = context.check_memory(self.model, [self.path], 1, tuple(self.image.shape[-2:]), backward=False,
-                                           what="the forward pass")
+        self.step = context.plan_step(self.model, [self.path], 1, tuple(self.image.shape[-2:]), backward=False,
+                                      what="the forward pass")
         with torch.no_grad():
             activation = models.LayerTap(self.model, [self.path])(self.image)[self.path][0]
             self.maps = features.as_maps(activation).float().cpu()

@@ -16,7 +16,8 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import DRAFT_FRAMES, InputImage, Optimisation, SceneSection, Video, meta, need_layer
 from studio.preset.limits import MAX_FRAMES, MAX_STEPS, Limits
-from studio.scenes.optimizing import ascent_settings, one_layer_plan, units_per_step
+from studio.scenes.support.optimizing import ascent_settings, one_layer_plan, units_per_step
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 optimize = lazy("studio.optimize")
@@ -61,7 +62,9 @@ class Section(SceneSection, InputImage, Optimisation, Video):
         return changes
 
 
-class Scene:
+class Scene(SceneBase):
+    shared = True  # its climbs are independent batches: a torchrun team shares them
+
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -80,9 +83,9 @@ class Scene:
         self.frames = ([[number] for number in range(1, self.count + 1)] if self.warm else
                        optimize.chunks(list(range(1, self.count + 1)),
                                        optimize.batch_size(section.batch, self.sizes[-1], context.device)))
-        self.memory = context.check_memory(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
-                                           what=f"a batch of {len(self.frames[0])} frames",
-                                           units=units_per_step(self.sizes))
+        self.step = context.plan_step(self.model, [self.path], len(self.frames[0]), self.sizes[-1],
+                                      what=f"a batch of {len(self.frames[0])} frames",
+                                      units=units_per_step(self.sizes))
         self.total = (section.steps * len(self.sizes) + section.steps_warm * (self.count - 1) if self.warm else
                       section.steps * len(self.sizes) * len(self.frames))
         self.film = (self.count + section.tween * (self.count - 1), section.video_size)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from studio.frames import Record, Still
 from studio.lazy import lazy
 from studio.preset.fields import meta
-from studio.scenes.attributing import AttributionScene, Explained
+from studio.scenes.support.attributing import AttributionScene, Explained
 
 optimize = lazy("studio.optimize")
 attribute = lazy("studio.attribute")
@@ -38,8 +38,8 @@ class Scene(AttributionScene):
         super().__init__(context)
         self.total = max(1, context.section.samples)
         self.batch = optimize.batch_size(None, tuple(self.image.shape[-2:]), context.device)
-        self.memory = context.check_memory(self.model, [], min(self.batch, self.total), tuple(self.image.shape[-2:]),
-                                           what="a batch of gradients", units=min(self.batch, self.total))
+        self.step = context.plan_step(self.model, [], min(self.batch, self.total), tuple(self.image.shape[-2:]),
+                                      what="a batch of gradients", units=min(self.batch, self.total))
 
     def render(self, progress):
         section = self.context.section

@@ -15,7 +15,8 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import Video, meta
 from studio.preset.limits import Limits
-from studio.scenes.matching import Gram, content_layer, descend, descent, frame_every, style_layers
+from studio.scenes.support.matching import Gram, content_layer, descend, descent, frame_every, style_layers
+from studio.scenes.support.scene import SceneBase
 from studio.scenes.texture import style_loss
 
 torch = lazy("torch")
@@ -39,7 +40,7 @@ class Section(Gram, Video):
                           "the style image: builtin:NAME or a path (e.g. \"builtin:hubble_deep_field\")", None)
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -51,7 +52,7 @@ class Scene:
         size = tuple(self.content.shape[-2:])
         optimize.check_smallest_size(self.model, [*self.paths, self.content_path], size, context.source,
                                      context.key("size"))
-        self.memory = context.check_memory(self.model, [*self.paths, self.content_path], 1, size)
+        self.step = context.plan_step(self.model, [*self.paths, self.content_path], 1, size)
         self.total = section.steps
         self.film = (section.steps // frame_every(section.steps), section.video_size)
 

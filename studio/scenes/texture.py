@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from studio.frames import Record, Still
 from studio.lazy import lazy
-from studio.scenes.matching import Gram, descend, descent, frame_every, style_layers
+from studio.scenes.support.matching import Gram, descend, descent, frame_every, style_layers
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 models = lazy("studio.models")
@@ -33,7 +34,7 @@ def style_loss(model, paths: list[str], sample):
                                         [1 / len(paths)] * len(paths))
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -45,7 +46,7 @@ class Scene:
         size = section.size or self.model.input_size
         optimize.check_smallest_size(self.model, self.paths, size, context.source, context.key("size"))
         self.start = context.input("noise", size, self.model.input_size, "start")
-        self.memory = context.check_memory(self.model, self.paths, 1, size)
+        self.step = context.plan_step(self.model, self.paths, 1, size)
         self.total = section.steps
 
     def render(self, progress):

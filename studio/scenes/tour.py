@@ -11,12 +11,13 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import SceneSection, Transforms, Video, check_channels, meta, need_layer, rate, side, steps
 from studio.preset.limits import Limits
-from studio.scenes.labels import as_wh, layer_label
+from studio.scenes.support.labels import as_wh, layer_label
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 models = lazy("studio.models")
 optimize = lazy("studio.optimize")
-touring = lazy("studio.optimize.tour")
+touring = lazy("studio.optimize.morph")
 layout = lazy("studio.pictures.layout")
 film = lazy("studio.pictures.film")
 
@@ -66,7 +67,7 @@ class Section(SceneSection, Transforms, Video):
                 "tween": min(self.tween, 1)}
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -79,8 +80,8 @@ class Scene:
         self.frames = (len(self.channels) - 1) * section.frames_per_channel + 1
         chunk = min(self.frames, touring.chunk_size(self.size))
         chunks = -(-self.frames // chunk)  # a step climbs every frame, a chunk at a time
-        self.memory = context.check_memory(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames",
-                                           units=1 / chunks)
+        self.step = context.plan_step(self.model, [self.path], chunk, self.size, what=f"a chunk of {chunk} frames",
+                                      units=1 / chunks)
         self.total = section.steps
         self.film = (self.frames + section.tween * (self.frames - 1), section.video_size)
 

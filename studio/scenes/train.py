@@ -21,6 +21,7 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import Channels, SceneSection, Video, check_channels, meta
 from studio.preset.limits import MAX_EPOCHS, MAX_SIDE, MAX_STEPS, Limits
+from studio.scenes.support.scene import SceneBase, Step
 
 torch = lazy("torch")
 budget = lazy("studio.budget")
@@ -32,12 +33,12 @@ film = lazy("studio.pictures.film")
 optimize = lazy("studio.optimize")
 layout = lazy("studio.pictures.layout")
 training = lazy("studio.pictures.training")
-corrupting = lazy("studio.train.corruption")
-cost = lazy("studio.train.cost")
-datasets = lazy("studio.train.datasets")
-finetune = lazy("studio.train.finetune")
-trainer = lazy("studio.train.trainer")
-watch = lazy("studio.train.watch")
+corrupting = lazy("studio.training.corruption")
+cost = lazy("studio.training.cost")
+datasets = lazy("studio.training.datasets")
+finetune = lazy("studio.training.finetune")
+trainer = lazy("studio.training.trainer")
+watch = lazy("studio.training.watch")
 
 FRAME_WIDTH = 640
 MODEL_FRAME_WIDTH = 800
@@ -170,6 +171,10 @@ class Section(SceneSection, Video):
             return self.dreams_every
         return self.snapshot_every if self.net == "model" else 0
 
+    def network(self, model_name: str) -> str:
+        """A small net is built and trained here; ``net = "model"`` fine-tunes the preset's."""
+        return model_name if self.net == "model" else self.net
+
     def check(self, limits: Limits):
         if self.channels is not None and self.net != "model":
             raise Problem("channels", 'only for net = "model"', "no `channels` (a small net shows every unit)",
@@ -214,7 +219,7 @@ class Section(SceneSection, Video):
 
 
 
-class Scene:
+class Scene(SceneBase):
     def __init__(self, context):
         self.context = context
         section = context.section
@@ -247,7 +252,7 @@ class Scene:
         self.dream_start = watch.dream_start(self.dream_side(), context.generator("dream"))
         self.first_dreams = self.newest_dreams = self.last_dreams = None
         self.total = section.epochs + self.frames
-        self.memory = self.check_memory(available)
+        self.step = Step(self.check_memory(available))
 
     def check_memory(self, available: int) -> int:
         """Training's peak (weights, gradients, Adam's moments, a minibatch's activations) or a

@@ -38,8 +38,9 @@ from studio.preset.fields import (
     side,
 )
 from studio.preset.limits import MAX_FRAMES, MAX_OCTAVES, MAX_SIDE, MAX_STEPS, Limits
-from studio.scenes.labels import as_wh
-from studio.scenes.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
+from studio.scenes.support.labels import as_wh
+from studio.scenes.support.optimizing import ascent_settings, dream_plan, tile_plan, units_per_step
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 numpy = lazy("numpy")
@@ -164,7 +165,7 @@ class Section(SceneSection, InputImage, Optimisation):
 FRAME_SECONDS_PER_MEGAPIXEL = 0.3  # warp, frames between, colour coherence, warping error, encoding (profiled)
 
 
-class Scene:
+class Scene(SceneBase):
     unit = "frame"  # progress and the estimate count frames
 
     def __init__(self, context):
@@ -178,9 +179,9 @@ class Scene:
         self.settings = dataclasses.replace(ascent_settings(section, tile=tile), levels=False)
         self.dreamed = list(range(0, section.frames, section.cadence))
         work = sum(self.plan.steps[k] for k in self.dreamed) * len(self.sizes) / units_per_step(self.sizes, tiles)
-        self.memory = context.check_memory(self.model, self.paths, 1, step_size, key="tile" if tile else "size",
-                                           what="a tile" if tile else "one dream step",
-                                           units=section.frames / max(work, 1e-9))
+        self.step = context.plan_step(self.model, self.paths, 1, step_size, key="tile" if tile else "size",
+                                      what="a tile" if tile else "one dream step",
+                                      units=section.frames / max(work, 1e-9))
         self.total = section.frames
         self.film = (section.frames, (height, width), FRAME_SECONDS_PER_MEGAPIXEL)
 

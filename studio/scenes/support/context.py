@@ -14,6 +14,7 @@ from studio.errors import PresetError
 from studio.inputs import load_input
 from studio.models import LoadedModel, load_model, resolve_layer
 from studio.preset import Preset
+from studio.preset.schema import ModelSpec
 
 
 def derive_seed(*parts) -> int:
@@ -27,40 +28,43 @@ class SceneContext:
     """Everything a scene may read. Scenes produce frames; they never write files.
 
     Args:
-        preset: the validated preset; the scene's own section is ``section``.
-        index: the scene's position in the preset.
+        section: the scene's validated section.
+        index: the scene's position in its preset (its keys are ``scenes.<index>.*``).
         device: where it renders.
+        source: the preset's file (for messages).
+        preset_seed: the preset's seed, from which every random choice of the scene derives.
+        model_spec: the preset's ``[model]`` (name and weights), loaded on first use.
         base: the folder relative input paths are read from (the preset's).
         parts: the store of this scene's finished parts (``output.cache.PartCache``): an
-            interrupted render resumes from them. None: nothing is kept.
+            interrupted render resumes from them, and a torchrun team shares climbs through it.
+            None: nothing is kept.
         memory_limit: bytes one step may plan to use (``--memory-limit``); None: what the
             device has free.
         models: where the model comes from when it is not loaded by the preset's name (a
             network in memory, given through the Python API): called with the device.
     """
 
-    preset: Preset
+    section: object
     index: int
     device: torch.device
+    source: str = "<preset>"
+    preset_seed: int = 0
+    model_spec: ModelSpec = field(default_factory=ModelSpec)
     base: Path = field(default_factory=Path.cwd)
     parts: object | None = None
     memory_limit: int | None = None
     models: Callable[[torch.device], LoadedModel] | None = None
-    workload: tuple | None = field(default=None, init=False)  # (model, Workload, units per step)
 
-    @property
-    def section(self):
-        return self.preset.scenes[self.index]
-
-    @property
-    def source(self) -> str:
-        return self.preset.source
+    @classmethod
+    def of(cls, preset: Preset, index: int, device: torch.device, **more) -> SceneContext:
+        """The context of scene ``index`` of ``preset``."""
+        return cls(preset.scenes[index], index, device, preset.source, preset.preset.seed, preset.model, **more)
 
     def key(self, name: str) -> str:
         return f"scenes.{self.index}.{name}"
 
     def seed(self, purpose: str = "") -> int:
-        return derive_seed(self.preset.preset.seed, self.index, purpose)
+        return derive_seed(self.preset_seed, self.index, purpose)
 
     def generator(self, purpose: str = "") -> torch.Generator:
         return torch.Generator().manual_seed(self.seed(purpose))
@@ -68,8 +72,8 @@ class SceneContext:
     def model(self) -> LoadedModel:
         if self.models is not None:
             return self.models(self.device)
-        spec = self.preset.model
-        return load_model(spec.name, spec.weights, self.device, self.source, self.preset.preset.seed)
+        spec = self.model_spec
+        return load_model(spec.name, spec.weights, self.device, self.source, self.preset_seed)
 
     def layer(self, model: LoadedModel, name: str, key: str = "layer") -> str:
         return resolve_layer(model, name, self.source, self.key(key))
@@ -98,23 +102,24 @@ class SceneContext:
         image = load_input(spec, size, model_size, self.generator(key), self.base, self.source, self.key(key))
         return image.to(self.device)
 
-    def check_memory(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
-                     backward: bool = True, key: str = "size", what: str = "one step", units: float = 1,
-                     time_size: tuple[int, int] | None = None) -> int:
-        """Refuse up front (on the CPU) a step that cannot fit; returns the estimate in bytes.
-        The step is remembered (with the progress ``units`` one step completes) for the time
-        estimate; ``time_size``: what one step works through when that is more than it holds at
-        once (a tiled step: every tile with its halo, one at a time), timed by a probe no larger
-        than ``size``."""
+    def plan_step(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
+                  backward: bool = True, key: str = "size", what: str = "one step", units: float = 1,
+                  time_size: tuple[int, int] | None = None):
+        """One step of the scene's work, refused up front (on the CPU) when it cannot fit: its
+        memory estimate, and the workload its time estimate probes (with the progress ``units``
+        one step completes). ``time_size``: what one step works through when that is more than it
+        holds at once (a tiled step: every tile with its halo, one at a time), timed by a probe no
+        larger than ``size``."""
         import dataclasses
 
         from studio.budget import Workload, check_memory
+        from studio.scenes.support.scene import Step
 
         workload = Workload(tuple(paths), batch, tuple(size), backward, what)
         timed = workload if time_size is None else dataclasses.replace(
             workload, size=tuple(time_size), probe_pixels=size[0] * size[1])
-        self.workload = (model, timed, units)
-        return check_memory(model, workload, self.device, self.source, self.key(key), self.memory_limit)
+        memory = check_memory(model, workload, self.device, self.source, self.key(key), self.memory_limit)
+        return Step(memory, model, timed, units)
 
     def image_set(self, spec: str | tuple[str, ...], size: tuple[int, int] | None, model_size: tuple[int, int],
                   keep_aspect: bool = False):

@@ -15,7 +15,7 @@ models = lazy("studio.models")
 VARIANT_NOISE = 0.05  # variants 2.. start from the scene's start plus this much seeded noise
 
 if TYPE_CHECKING:
-    from studio.scenes.context import SceneContext
+    from studio.scenes.support.context import SceneContext
 
 
 def ascent_settings(section: Optimisation, tile: int | None = None):

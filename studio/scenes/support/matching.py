@@ -18,7 +18,7 @@ colour = lazy("studio.pictures.colour")
 film = lazy("studio.pictures.film")
 
 if TYPE_CHECKING:
-    from studio.scenes.context import SceneContext
+    from studio.scenes.support.context import SceneContext
 
 VIDEO_FRAMES = 96  # frames of an optimisation video, whatever the step count
 CHECKPOINT_FRAMES = 8  # an interrupted descent resumes from at most this many frames back

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from studio.train.datasets import Dataset
+from studio.training.datasets import Dataset
 
 
 def _pick(count: int, total: int, generator: torch.Generator) -> torch.Tensor:

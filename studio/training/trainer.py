@@ -13,8 +13,8 @@ from torch import nn
 from studio.errors import RenderError
 from studio.optimize.loop import PartStore
 from studio.optimize.schedule import Ramp
-from studio.train.datasets import Dataset
-from studio.train.schedules import multiplier, scheduled
+from studio.training.datasets import Dataset
+from studio.training.schedules import multiplier, scheduled
 
 
 def snapshot_epochs(epochs: int, every: int) -> list[int]:

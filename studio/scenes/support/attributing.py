@@ -10,6 +10,7 @@ from studio.errors import PresetError
 from studio.frames import Record
 from studio.lazy import lazy
 from studio.preset.fields import InputImage, SceneSection, meta
+from studio.scenes.support.scene import SceneBase
 
 torch = lazy("torch")
 attribute = lazy("studio.attribute")
@@ -24,7 +25,7 @@ class Explained(SceneSection, InputImage):
     """`"top"` (the predicted class) or a class index."""
 
 
-class AttributionScene:
+class AttributionScene(SceneBase):
     """Base of the three scenes: resolves ``target`` against the model's outputs before
     anything renders."""
 
