@@ -4,7 +4,9 @@ rotation, scale) against pixels (one image, 128² to 2048²) and against channel
 predict a render before starting it: steps × seconds per step.
 
 Prints the table (target: every step within 1.2 × the bare forward+backward) and, with --plot,
-saves both curves as one PNG.
+saves both curves as one PNG. A climb's one-off work (its parameterisation's start, the final
+picture) is measured apart, as a climb of no steps, and shown in its own column: a render of 64
+steps pays it once.
 Usage: python bench/bench_cost.py [--device cpu] [--layer blocks.3] [--sides 128 256 ...]
        [--batches 1 4 ...] [--plot docs/cost-curves.png]
 """
@@ -29,16 +31,17 @@ TARGET = 1.2
 MEGA = 1 << 20
 
 
-def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, float]:
-    """(bare, climb) seconds per step at ``batch`` × ``side``²: best of a few interleaved rounds,
-    fewer steps per round where a step takes seconds."""
-    steps = max(1, min(8, round(8 * (256 * 256) / (batch * side * side))))
-    rounds = 3 if batch * side * side <= 512 * 512 else 2
+def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, float, float]:
+    """(bare, climb, setup) seconds at ``batch`` × ``side``²: a step of each, and what a climb
+    costs once whatever its steps (the parameterisation's start, the final picture), measured as
+    a climb of no steps and taken out of the step. Best of interleaved rounds; fewer steps per
+    round where a step takes seconds."""
+    steps = max(2, min(16, round(16 * (256 * 256) / (batch * side * side))))
+    rounds = 5 if batch * side * side <= 512 * 512 else 2
     tap = LayerTap(model, [layer])
     channels = tap(torch.zeros(1, 3, 64, 64, device=device))[layer].shape[1]
     objective = objectives.channel(layer, torch.arange(batch, device=device) % channels)
     images = torch.rand(batch, 3, side, side, generator=torch.Generator().manual_seed(0)).to(device)
-    settings = ascent_settings(Section(kind="maximize", steps=steps))
 
     def bare():
         for _ in range(steps):
@@ -46,12 +49,16 @@ def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, f
             (-objective(tap(x)).float().sum()).backward()
         sync(device)
 
-    def climb():
-        Ascent(model, objective, settings, torch.Generator().manual_seed(0)).run(images, [(side, side)])
-        sync(device)
+    def climb(count: int):
+        settings = ascent_settings(Section(kind="maximize", steps=count))
 
-    best = interleaved({"bare": bare, "climb": climb}, rounds=rounds)
-    return best["bare"] / steps, best["climb"] / steps
+        def run():
+            Ascent(model, objective, settings, torch.Generator().manual_seed(0)).run(images, [(side, side)])
+            sync(device)
+        return run
+
+    best = interleaved({"bare": bare, "climb": climb(steps), "setup": climb(0)}, rounds=rounds)
+    return best["bare"] / steps, max(0.0, best["climb"] - best["setup"]) / steps, best["setup"]
 
 
 def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
@@ -88,16 +95,16 @@ def main() -> None:
     title = f"efficientnet_lite0 up to {args.layer} on {device} ({torch.get_num_threads()} threads)"
     print(title)
     print(f"{'batch':>5} {'side':>5} {'megapixels':>10} {'bare s/step':>12} {'studio s/step':>14} {'ratio':>6}"
-          f" {'studio s/step/Mpx':>18}")
+          f" {'studio s/step/Mpx':>18} {'once a climb':>13}")
     worst = 0.0
     by_side, by_batch = [], []
     plan = [(1, side) for side in args.sides] + [(batch, 128) for batch in args.batches if batch != 1]
     for batch, side in plan:
-        bare, climb = per_step(model, device, args.layer, batch, side)
+        bare, climb, setup = per_step(model, device, args.layer, batch, side)
         pixels = batch * side * side
         worst = max(worst, climb / bare)
         print(f"{batch:>5} {side:>5} {pixels / MEGA:>10.3f} {bare:>12.4f} {climb:>14.4f} {climb / bare:>6.2f}"
-              f" {climb / (pixels / MEGA):>18.3f}", flush=True)
+              f" {climb / (pixels / MEGA):>18.3f} {setup:>12.3f}s", flush=True)
         if batch == 1:
             by_side.append((side * side, bare, climb))
         if side == 128:

@@ -4,7 +4,7 @@ and without the guards (``loss_schedule.ceiling``, ``gradient_clip``): the READM
 shapes-small-cnn (small CNN, Adam at lr 0.01) under a cyclic schedule of period 30 for 90
 epochs; prints the held-out accuracy at the end (chance: 25 %) and the highest loss reached.
 
-Usage: python bench/bench_guards.py [--lows 0 -0.05 -0.1 -0.3 -1] [--epochs 90]
+Usage: python bench/bench_guards.py [--lows 0 -0.05 -0.1 -0.3 -1] [--epochs 90] [--guards none ...]
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lows", type=float, nargs="+", default=[0.0, -0.05, -0.1, -0.3, -1.0])
     parser.add_argument("--epochs", type=int, default=90)
+    parser.add_argument("--guards", nargs="+", choices=list(GUARDS), default=list(GUARDS))
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-guards-"))
-    print(f"{'low':>6}  " + "  ".join(f"{guard:>22}" for guard in GUARDS))
+    print(f"{'low':>6}  " + "  ".join(f"{guard:>22}" for guard in args.guards))
     for low in args.lows:
         cells = []
-        for guard in GUARDS:
+        for guard in args.guards:
             path = work / "p.toml"
             path.write_text(preset(low, guard, args.epochs))
             subprocess.run([sys.executable, str(ROOT / "render.py"), str(path), "--out", str(work), "-q", "--force"],

@@ -1,7 +1,8 @@
-"""Robustness transforms and blur. Kornia builds the geometry and blurs; the warp itself is
-ours, because on CUDA ``grid_sample``'s backward adds with atomics and a render would not
-reproduce pixel for pixel. Our warp's backward is the exact adjoint of bilinear sampling,
-computed as a gather (deterministic); on the CPU the native backward already is.
+"""Robustness transforms and blur. Kornia blurs; the geometry is six numbers worked out as
+kornia's ``get_rotation_matrix2d`` defines it; the warp itself is ours, because on CUDA
+``grid_sample``'s backward adds with atomics and a render would not reproduce pixel for pixel.
+Our warp's backward is the exact adjoint of bilinear sampling, computed as a gather
+(deterministic); on the CPU the native backward already is.
 
 Random transforms draw from a seeded CPU ``torch.Generator`` we pass in, never from a global
 RNG, so a render reproduces (lucent#50). One draw per step applies to the whole batch, so an
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
-from kornia.geometry.transform import get_rotation_matrix2d
 
 FILL = 0.5
 
@@ -193,13 +193,27 @@ class Robustness:
         """Apply one random draw to every image of the batch."""
         if self.identity:
             return images
-        angle, scale, dx, dy = self.draw(generator)
         height, width = images.shape[-2:]
-        centre = torch.tensor([[(width - 1) / 2, (height - 1) / 2]], dtype=torch.float64)
-        forward = get_rotation_matrix2d(centre, torch.tensor([angle], dtype=torch.float64),
-                                        torch.tensor([[scale, scale]], dtype=torch.float64))[0]
-        forward[:, 2] += torch.tensor([dx, dy], dtype=torch.float64)
-        # kornia gives where a source pixel lands; sampling needs where an output pixel comes from
-        full = torch.cat([forward, torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)])
-        back = torch.linalg.inv(full)[:2].flatten().tolist()
-        return warp(images, tuple(back))
+        return warp(images, sampling_affine(*self.draw(generator), height, width))
+
+
+def sampling_affine(angle: float, scale: float, dx: float, dy: float, height: int, width: int) -> tuple[float, ...]:
+    """Where each output pixel of a turn by ``angle`` degrees (counter-clockwise as displayed) and a
+    ``scale`` about the image's centre, then a shift by (``dx``, ``dy``), samples its input: the
+    inverse of kornia's ``get_rotation_matrix2d`` plus the shift, as (a, b, c, d, e, f) for
+    :func:`warp`. Six numbers in Python: the same through kornia's tensors and a 3 × 3 inverse
+    cost half a millisecond a step, 4 % of a 128² climb's (the sampling grids come out identical).
+
+    Example:
+        >>> [round(v, 6) + 0.0 for v in sampling_affine(90.0, 1.0, 0, 0, 3, 3)]
+        [0.0, -1.0, 2.0, 1.0, 0.0, 0.0]
+    """
+    centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+    radians = math.radians(angle)
+    alpha, beta = scale * math.cos(radians), scale * math.sin(radians)
+    # where a source pixel lands (kornia's matrix): [[alpha, beta, tx], [-beta, alpha, ty]]
+    tx = (1 - alpha) * centre_x - beta * centre_y + dx
+    ty = beta * centre_x + (1 - alpha) * centre_y + dy
+    determinant = alpha * alpha + beta * beta
+    a, b, d, e = alpha / determinant, -beta / determinant, beta / determinant, alpha / determinant
+    return a, b, -(a * tx + b * ty), d, e, -(d * tx + e * ty)
