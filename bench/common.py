@@ -43,3 +43,21 @@ def interleaved(contenders: dict, rounds: int = 4, warmup: int = 1) -> dict[str,
             fn()
             best[name] = min(best[name], time.perf_counter() - started)
     return best
+
+
+def paired(contenders: dict, rounds: int = 5, warmup: int = 1) -> list[dict[str, float]]:
+    """Wall-clock seconds of each zero-argument callable, run in turns: one dict per round. A
+    ratio taken within each round and then its median stands against a noisy machine better
+    than a ratio of two best rounds, which may come from different moments."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    timings = []
+    for _ in range(rounds):
+        row = {}
+        for name, fn in contenders.items():
+            started = time.perf_counter()
+            fn()
+            row[name] = time.perf_counter() - started
+        timings.append(row)
+    return timings

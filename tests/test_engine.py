@@ -116,6 +116,20 @@ def test_the_robustness_warp_samples_where_kornias_rotation_says():
             assert torch.equal(ours, theirs)
 
 
+def test_one_image_warps_as_it_would_beside_others():
+    """A single image is sampled plane by plane (the CPU shares work out by image): its pixels and
+    gradient are those it gets in a batch."""
+    from studio.optimize.transform import sampling_affine, warp
+
+    images = torch.rand(2, 3, 64, 48, generator=torch.Generator().manual_seed(0))
+    affine = sampling_affine(4.0, 1.03, 5, -3, 64, 48)
+    alone, beside = images[:1].clone().requires_grad_(True), images.clone().requires_grad_(True)
+    (warp(alone, affine) * images[:1]).sum().backward()
+    (warp(beside, affine) * images).sum().backward()
+    assert torch.equal(warp(alone, affine), warp(beside, affine)[:1])
+    assert torch.equal(alone.grad, beside.grad[:1])
+
+
 def test_deterministic_warp_backward_is_the_exact_adjoint():
     import math
 
