@@ -8,7 +8,7 @@ saves both curves as one PNG. A climb's one-off work (its parameterisation's sta
 picture) is measured apart, as a climb of no steps, and shown in its own column: a render of 64
 steps pays it once.
 Usage: python bench/bench_cost.py [--device cpu] [--layer blocks.3] [--sides 128 256 ...]
-       [--batches 1 4 ...] [--plot docs/cost-curves.png]
+       [--batches 1 4 ...] [--plot docs/cost-curves.png] [--rounds N]
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ TARGET = 1.2
 MEGA = 1 << 20
 
 
-def per_step(model, device, layer: str, batch: int, side: int) -> tuple[float, float, float]:
+def per_step(model, device, layer: str, batch: int, side: int, rounds: int | None = None) -> tuple[float, float, float]:
     """(bare, climb, setup) seconds at ``batch`` × ``side``²: a step of each, and what a climb
     costs once whatever its steps (the parameterisation's start, the final picture), measured as
     a climb of no steps and taken out of the step. The bare step is the best round's; the climb's
     is that times the median of the rounds' ratios (each round runs all three back to back);
     fewer steps per round where a step takes seconds."""
     steps = max(2, min(16, round(16 * (256 * 256) / (batch * side * side))))
-    rounds = 7 if batch * side * side <= 512 * 512 else 3
+    rounds = rounds or (7 if batch * side * side <= 512 * 512 else 3)
     tap = LayerTap(model, [layer])
     channels = tap(torch.zeros(1, 3, 64, 64, device=device))[layer].shape[1]
     objective = objectives.channel(layer, torch.arange(batch, device=device) % channels)
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--sides", type=int, nargs="+", default=[128, 256, 512, 1024, 2048])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--plot", type=Path, help="save the curves to this PNG")
+    parser.add_argument("--rounds", type=int, help="timed rounds per row (default: 7, or 3 past 512²)")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = load_model("efficientnet_lite0", device=device)
@@ -103,7 +104,7 @@ def main() -> None:
     by_side, by_batch = [], []
     plan = [(1, side) for side in args.sides] + [(batch, 128) for batch in args.batches if batch != 1]
     for batch, side in plan:
-        bare, climb, setup = per_step(model, device, args.layer, batch, side)
+        bare, climb, setup = per_step(model, device, args.layer, batch, side, args.rounds)
         pixels = batch * side * side
         worst = max(worst, climb / bare)
         print(f"{batch:>5} {side:>5} {pixels / MEGA:>10.3f} {bare:>12.4f} {climb:>14.4f} {climb / bare:>6.2f}"
