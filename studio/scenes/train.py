@@ -21,7 +21,8 @@ from studio.lazy import lazy
 from studio.preset.coerce import Problem
 from studio.preset.fields import Channels, SceneSection, Video, check_channels, meta
 from studio.preset.limits import MAX_EPOCHS, MAX_SIDE, MAX_STEPS, Limits
-from studio.scenes.support.scene import SceneBase, Step
+from studio.scenes.support.scene import SceneBase
+from studio.scenes.support.step import Step
 
 torch = lazy("torch")
 budget = lazy("studio.budget")

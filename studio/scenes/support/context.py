@@ -15,6 +15,7 @@ from studio.inputs import load_input
 from studio.models import LoadedModel, load_model, resolve_layer
 from studio.preset import Preset
 from studio.preset.schema import ModelSpec
+from studio.scenes.support.step import Step
 
 
 def derive_seed(*parts) -> int:
@@ -113,7 +114,6 @@ class SceneContext:
         import dataclasses
 
         from studio.budget import Workload, check_memory
-        from studio.scenes.support.scene import Step
 
         workload = Workload(tuple(paths), batch, tuple(size), backward, what)
         timed = workload if time_size is None else dataclasses.replace(

@@ -10,26 +10,12 @@ bad preset fails before a file is written), and states what one step of its work
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-if TYPE_CHECKING:
-    from studio.budget import Workload
+if TYPE_CHECKING:  # a kind's module imports this while a preset is validated: no torch yet
     from studio.frames import Frame, Record, Still
-    from studio.models import LoadedModel
     from studio.scenes.support.context import SceneContext
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a scene's work: ``workload`` through ``model`` (what is timed for the
-    estimate), the progress ``units`` it completes, and the ``memory`` it holds (bytes). A scene
-    that measures its own time (training) states its memory alone."""
-
-    memory: int
-    model: LoadedModel | None = None
-    workload: Workload | None = None
-    units: float = 1
+    from studio.scenes.support.step import Step
 
 
 class Scene(Protocol):
