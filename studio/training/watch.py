@@ -44,37 +44,33 @@ def watched_maps(net: nn.Module, path: str, probe: torch.Tensor) -> tuple[torch.
     return torch.cat([out, out.new_zeros(side * side - out.numel())]).view(1, side, side), "activations"
 
 
-def living_units(net: nn.Module, path: str, images: torch.Tensor, batch: int, share: float = 0.01) -> int:
-    """How many units (channels) of ``path`` respond (output > 0 somewhere) to at least
-    ``share`` of ``images``: the rest are dead or silent and draw blank frames."""
+def _per_batch(net: nn.Module, path: str, images: torch.Tensor, batch: int, summary) -> torch.Tensor:
+    """``summary(output)`` of ``path``'s output for each batch of ``images``, stacked."""
     module = dict(net.named_modules())[path]
-    counts = []
-    handle = module.register_forward_hook(
-        lambda _m, _i, out: counts.append((out.float().flatten(2).amax(dim=2) if out.dim() > 2
-                                           else out.float()).gt(0).sum(dim=0)))
+    found = []
+    handle = module.register_forward_hook(lambda _m, _i, out: found.append(summary(out.float())))
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch):
                 net(images[start:start + batch])
     finally:
         handle.remove()
-    return int((torch.stack(counts).sum(dim=0) >= share * len(images)).sum())
+    return torch.stack(found)
+
+
+def living_units(net: nn.Module, path: str, images: torch.Tensor, batch: int, share: float = 0.01) -> int:
+    """How many units (channels) of ``path`` respond (output > 0 somewhere) to at least
+    ``share`` of ``images``: the rest are dead or silent and draw blank frames."""
+    counts = _per_batch(net, path, images, batch, lambda out: (out.flatten(2).amax(dim=2) if out.dim() > 2
+                                                                else out).gt(0).sum(dim=0))
+    return int((counts.sum(dim=0) >= share * len(images)).sum())
 
 
 def channel_means(net: nn.Module, path: str, images: torch.Tensor, batch: int) -> torch.Tensor:
     """(C,): each channel (or unit) of ``path``'s output averaged over ``images`` and space."""
-    module = dict(net.named_modules())[path]
-    sums = []
-    handle = module.register_forward_hook(
-        lambda _m, _i, out: sums.append(out.float().flatten(2).mean(dim=2).sum(dim=0) if out.dim() > 2
-                                        else out.float().sum(dim=0)))
-    try:
-        with torch.no_grad():
-            for start in range(0, len(images), batch):
-                net(images[start:start + batch])
-    finally:
-        handle.remove()
-    return (torch.stack(sums).sum(dim=0) / len(images)).cpu()
+    sums = _per_batch(net, path, images, batch, lambda out: out.flatten(2).mean(dim=2).sum(dim=0) if out.dim() > 2
+                      else out.sum(dim=0))
+    return (sums.sum(dim=0) / len(images)).cpu()
 
 
 def weight_vector(module: nn.Module) -> torch.Tensor:
