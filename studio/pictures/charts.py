@@ -18,14 +18,7 @@ def figure_image(figure) -> torch.Tensor:
 
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    image = from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
-    # The figure's artists refer to each other, so only the cyclic collector frees them, and with
-    # torch loaded it runs seldom; its texts hold the renderer's pixel buffer: let that go now.
-    for artist in figure.findobj():
-        if "_renderer" in vars(artist):
-            artist._renderer = None
-    canvas.renderer = None
-    return image
+    return from_pil(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()))
 
 
 def bar_chart(means: torch.Tensor, top: list[int], title: str, expected: dict[int, int] | None = None) -> torch.Tensor:
