@@ -122,8 +122,11 @@ def test_every_key_of_every_kind_says_what_it_means_there():
         tables += [hint for hint in typing.get_type_hints(section).values() if dataclasses.is_dataclass(hint)]
     for table in tables:
         meanings = field_meanings(table)
+        names = {field.name for field in dataclasses.fields(table)}
         for field in dataclasses.fields(table):
             assert meanings.get(field.name), (table.__module__, table.__name__, field.name)
+            if "octaves" not in names:  # no kind's key speaks of octaves it does not have
+                assert "octave" not in meanings[field.name], (table.__name__, field.name)
     assert "layer" in field_meanings(section_class("dream"))["weights"]  # not the model's weights
     assert "octave" not in field_meanings(section_class("train"))["lr"]
     assert '"all"' not in field_meanings(section_class("tour"))["channels"]  # a tour visits a list, in order

@@ -43,7 +43,7 @@ class Section(Grid, RateByParam, SceneSection, InputImage, Optimisation, Variant
     input: str = "noise"
     """`noise`, `uniform-noise`, `black`, `white`, `gray`, `builtin:NAME` or a path."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """Several modules climbed side by side (instead of `layer`): one grid each."""
     channels: Channels = 16
     """Per module: `"all"`, `"a:b"`, a list of indices, or a count N (the first N channels)."""
     size: tuple[int, int] | None = side((96, 96))

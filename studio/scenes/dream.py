@@ -53,7 +53,7 @@ class Section(SceneSection, InputImage, Optimisation):
     layer: str | None = None
     """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """Several layers dreamt (instead of `layer`): a dream each, or one mixed dream with `weights`."""
     channels: Channels | None = None
     """Dream only these channels of each layer: `"all"`, `"a:b"`, a list of indices, or one index (default: all)."""
     weights: tuple[float, ...] | dict[str, float] | None = None

@@ -30,7 +30,7 @@ class Section(Grid, SceneSection, InputImage):
     layer: str | None = None
     """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """Several layers (instead of `layer`): a grid of maps each."""
     channels: Channels = 64
     """Per layer: `"all"`, `"a:b"`, a list of indices, or a count N (the first N maps)."""
     colormap: Literal["viridis", "magma", "inferno", "plasma", "gray", "cividis", "twilight",

@@ -31,7 +31,7 @@ class Section(SceneSection, InputImage, Matching, Video):
     layer: str | None = None
     """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """Several layers (instead of `layer`): a picture each, matched to the input's features there."""
     tv_weight: float = field(default=0.05, **meta(min=0.0, max=1e6))
     """Weight of the total-variation prior."""
     param: Literal["pixel", "fft"] = "fft"

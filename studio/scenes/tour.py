@@ -34,9 +34,9 @@ class Section(SceneSection, Transforms, Video):
     size: tuple[int, int] | None = side((128, 128))
     """Working size `[width, height]` in pixels (default: the model's, photos keep their aspect)."""
     steps: int = steps(256)
-    """Optimisation steps (per octave where there are octaves)."""
+    """Optimisation steps of the whole tour (its frames climb together)."""
     lr: float | tuple[float, float] = rate(0.05)
-    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
+    """Adam's step size, or `[start, end]` ramped over the run."""
     jitter: int = field(default=4, **meta(min=0, max=512))
     """Random shift in pixels each step."""
     rotate: float = field(default=0.0, **meta(min=0.0, max=180.0))

@@ -81,7 +81,7 @@ class Section(SceneSection, InputImage, Optimisation):
     layer: str | None = None
     """A layer by module path (`blocks.4`) or alias (`conv5_1`)."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """Several layers dreamt together (instead of `layer`), each weighed by `weights`."""
     channels: Channels | None = None
     """Dream only these channels of each layer."""
     weights: tuple[keyframes.Value, ...] | dict[str, keyframes.Value] | None = None

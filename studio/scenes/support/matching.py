@@ -35,9 +35,9 @@ class Gram(SceneSection, InputImage, Matching):
     style: str | None = None
     """The style image (texture: the sample)."""
     layers: tuple[str, ...] | None = None
-    """Several layers."""
+    """The layers whose Gram matrices are matched (default: VGG's `relu1_1` .. `relu5_1`, else a model's first four blocks)."""
     lr: float | tuple[float, float] = rate(0.03)
-    """Step size, `[start, end]` ramped over the run, or one `[start, end]` per octave."""
+    """Adam's step size, or `[start, end]` ramped over the run."""
 
 
 def style_layers(context: SceneContext, model, names: tuple[str, ...] | None) -> tuple[list[str], list[str]]:
