@@ -60,8 +60,8 @@ def per_step(model, device, layer: str, batch: int, side: int, rounds: int | Non
 
     rows = paired({"bare": bare, "climb": climb(steps), "setup": climb(0)}, rounds=rounds)
     ratios = sorted((row["climb"] - row["setup"]) / row["bare"] for row in rows)
-    best = {name: min(row[name] for row in rows) for name in rows[0]}
-    return best["bare"] / steps, best["bare"] / steps * ratios[len(ratios) // 2], best["setup"]
+    bare, setup = (min(row[name] for row in rows) for name in ("bare", "setup"))
+    return bare / steps, bare / steps * ratios[len(ratios) // 2], setup
 
 
 def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:

@@ -1,5 +1,6 @@
-"""Timing helpers: the contenders run interleaved, round after round, and each keeps its best
-round, so a noisy 2-core machine penalises them alike."""
+"""Timing helpers: the contenders run interleaved, round after round (``paired`` keeps every
+round, for ratios taken within a round; ``interleaved`` each one's best round), so a noisy
+2-core machine penalises them alike."""
 
 from __future__ import annotations
 
@@ -31,20 +32,6 @@ def sync(device) -> None:
         torch.cuda.synchronize()
 
 
-def interleaved(contenders: dict, rounds: int = 4, warmup: int = 1) -> dict[str, float]:
-    """Best wall-clock seconds of each zero-argument callable, run in turns."""
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    best = {name: float("inf") for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            started = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - started)
-    return best
-
-
 def paired(contenders: dict, rounds: int = 5, warmup: int = 1) -> list[dict[str, float]]:
     """Wall-clock seconds of each zero-argument callable, run in turns: one dict per round. A
     ratio taken within each round and then its median stands against a noisy machine better
@@ -61,3 +48,9 @@ def paired(contenders: dict, rounds: int = 5, warmup: int = 1) -> list[dict[str,
             row[name] = time.perf_counter() - started
         timings.append(row)
     return timings
+
+
+def interleaved(contenders: dict, rounds: int = 4, warmup: int = 1) -> dict[str, float]:
+    """Best wall-clock seconds of each zero-argument callable, run in turns."""
+    timings = paired(contenders, rounds, warmup)
+    return {name: min(row[name] for row in timings) for name in contenders}

@@ -105,7 +105,7 @@ class SceneContext:
 
     def plan_step(self, model: LoadedModel, paths, batch: int, size: tuple[int, int],
                   backward: bool = True, key: str = "size", what: str = "one step", units: float = 1,
-                  time_size: tuple[int, int] | None = None):
+                  time_size: tuple[int, int] | None = None) -> Step:
         """One step of the scene's work, refused up front (on the CPU) when it cannot fit: its
         memory estimate, and the workload its time estimate probes (with the progress ``units``
         one step completes). ``time_size``: what one step works through when that is more than it
