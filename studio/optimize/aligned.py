@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from studio.optimize.param import FFT_MAGIC, colour_matrix, mix_colours, spectrum_scale
+from studio.optimize.param import FFT_MAGIC, colour_matrix, from_spectrum, mix_colours, spectrum_scale
 
 # (how many copies: 1 = common to every frame, 0 = one per key; downscale factor)
 SHARED = ((1, 2), (1, 4), (1, 8), (0, 8), (1, 16), (0, 16))
@@ -53,7 +53,7 @@ class AlignedImages:
         height, width = size
         count = len(positions)
         self.size = size
-        self.scale = spectrum_scale(height, width, device=device)
+        self.spectrum_weights = spectrum_scale(height, width, device=device) / FFT_MAGIC
 
         def fresh(*shape):
             return (INITIAL_SPREAD * torch.randn(shape, generator=generator)).to(device).requires_grad_(True)
@@ -72,8 +72,8 @@ class AlignedImages:
         height, width = self.size
         blended = (self.weights @ self.keyed.flatten(1)).view_as(self.unique[:1].expand(len(self.weights),
                                                                                        *self.unique.shape[1:]))
-        spectrum = torch.view_as_complex((blended + OWN_WEIGHT * self.unique).contiguous()) * self.scale
-        linear = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho") / FFT_MAGIC
+        spectrum = torch.view_as_complex((blended + OWN_WEIGHT * self.unique).contiguous())
+        linear = from_spectrum(spectrum, self.spectrum_weights, self.size)
         for tensor in self.shared:
             per_frame = tensor if tensor.shape[0] == 1 else (self.weights @ tensor.flatten(1)).view(
                 -1, *tensor.shape[1:])

@@ -69,6 +69,14 @@ def spectrum_scale(height: int, width: int, decay_power: float = 1.0, device=Non
     return 1.0 / frequency.clamp_min(1.0 / max(height, width)) ** decay_power
 
 
+def from_spectrum(spectrum: torch.Tensor, weights: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The linear (pre-colour, pre-sigmoid) image of a complex ``spectrum`` (B, 3, H, W//2+1)
+    weighted by ``weights``, which are ``spectrum_scale / FFT_MAGIC``: FFT_MAGIC rides in the
+    weights because, a power of two, it gives exactly the pixels of dividing the image by it,
+    without a pass over the image and its backward."""
+    return torch.fft.irfft2(spectrum * weights, s=size, norm="ortho")
+
+
 class SpectralImage:
     """Spectral parameterisation with colour decorrelation. Shape of ``image()``: (B, 3, H, W)."""
 
@@ -81,9 +89,7 @@ class SpectralImage:
         return [self.spectrum]
 
     def image(self) -> torch.Tensor:
-        height, width = self.size
-        spectrum = torch.view_as_complex(self.spectrum) * self.scale
-        linear = torch.fft.irfft2(spectrum, s=(height, width), norm="ortho") / FFT_MAGIC
+        linear = from_spectrum(torch.view_as_complex(self.spectrum), self.spectrum_weights, self.size)
         return torch.sigmoid(mix_colours(linear, colour_matrix(linear.device)))
 
     def set_image(self, images: torch.Tensor) -> None:
@@ -94,6 +100,7 @@ class SpectralImage:
             self.spectrum.shape[0] == images.shape[0]
         self.size = (height, width)
         self.scale = spectrum_scale(height, width, device=images.device)
+        self.spectrum_weights = self.scale / FFT_MAGIC
         logits = torch.logit(images.clamp(EDGE, 1 - EDGE))
         inverse = torch.linalg.inv(colour_matrix(images.device))
         linear = mix_colours(logits, inverse) * FFT_MAGIC

@@ -137,7 +137,7 @@ class AdamStep(StepRule):
             square.mul_(self.BETA2).addcmul_(gradient, gradient, value=1 - self.BETA2)
             step = self.steps[index].item()
             step_size = self.lr / (1 - self.BETA1 ** step)
-            denominator = (square.sqrt() / (1 - self.BETA2 ** step) ** 0.5).add_(self.EPS)
+            denominator = square.sqrt().div_((1 - self.BETA2 ** step) ** 0.5).add_(self.EPS)
             param.addcdiv_(mean, denominator, value=-step_size)
 
     def _state(self) -> dict:
