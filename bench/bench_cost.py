@@ -8,13 +8,15 @@ saves both curves as one PNG. A climb's one-off work (its parameterisation's sta
 picture) is measured apart, as a climb of no steps, and shown in its own column: a render of 64
 steps pays it once.
 Usage: python bench/bench_cost.py [--device cpu] [--layer blocks.3] [--sides 128 256 ...]
-       [--batches 1 4 ...] [--plot docs/cost-curves.png] [--rounds N]
+       [--batches 1 4 ...] [--plot docs/cost-curves.png] [--pairs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -25,46 +27,65 @@ from studio.optimize import Ascent, objectives  # noqa: E402
 from studio.scenes.maximize import Section  # noqa: E402
 from studio.scenes.support.optimizing import ascent_settings  # noqa: E402
 
-from common import figure, paired, save_figure, sync  # noqa: E402
+from common import figure, save_figure, sync  # noqa: E402
 
 TARGET = 1.2
 MEGA = 1 << 20
 
 
-def per_step(model, device, layer: str, batch: int, side: int, rounds: int | None = None) -> tuple[float, float, float]:
+def per_step(model, device, layer: str, batch: int, side: int, pairs: int | None = None) -> tuple[float, float, float]:
     """(bare, climb, setup) seconds at ``batch`` × ``side``²: a step of each, and what a climb
-    costs once whatever its steps (the parameterisation's start, the final picture), measured as
-    a climb of no steps and taken out of the step. The bare step is the best round's; the climb's
-    is that times the median of the rounds' ratios (each round runs all three back to back);
-    fewer steps per round where a step takes seconds."""
-    steps = max(2, min(16, round(16 * (256 * 256) / (batch * side * side))))
-    rounds = rounds or (7 if batch * side * side <= 512 * 512 else 3)
+    costs once whatever its steps (the parameterisation's start, the final picture).
+
+    The two steps are timed in pairs, side by side: after every step of one climb (timed from the
+    end of the previous one, so the climb's own loop is all in it) one bare forward+backward runs
+    and is timed. This machine's speed wanders within a second, so a ratio of two neighbours is
+    steady where a ratio of two separate runs is not. The bare step is the median of the bare
+    steps, the climb's is that times the median of the pairs' ratios; the first pair (which
+    still holds the climb's start) is left out, and the start is timed apart as a climb of no
+    steps."""
+    pairs = pairs or max(6, min(48, round(24 * (512 * 512) / (batch * side * side))))
     tap = LayerTap(model, [layer])
     channels = tap(torch.zeros(1, 3, 64, 64, device=device))[layer].shape[1]
     objective = objectives.channel(layer, torch.arange(batch, device=device) % channels)
     images = torch.rand(batch, 3, side, side, generator=torch.Generator().manual_seed(0)).to(device)
 
-    def bare():
-        for _ in range(steps):
-            x = images.clone().requires_grad_(True)
-            (-objective(tap(x)).float().sum()).backward()
+    def bare_step() -> float:
+        started = time.perf_counter()
+        x = images.clone().requires_grad_(True)
+        (-objective(tap(x)).float().sum()).backward()
         sync(device)
+        return time.perf_counter() - started
 
-    def climb(count: int):
-        settings = ascent_settings(Section(kind="maximize", steps=count))
+    def climb(steps: int, on_step=lambda n: None) -> float:
+        settings = ascent_settings(Section(kind="maximize", steps=steps))
+        started = time.perf_counter()
+        Ascent(model, objective, settings, torch.Generator().manual_seed(0), on_step).run(images, [(side, side)])
+        sync(device)
+        return time.perf_counter() - started
 
-        def run():
-            Ascent(model, objective, settings, torch.Generator().manual_seed(0)).run(images, [(side, side)])
-            sync(device)
-        return run
+    bare_step()
+    climb(1)
+    timed: list[tuple[float, float]] = []
+    last = [0.0]
 
-    rows = paired({"bare": bare, "climb": climb(steps), "setup": climb(0)}, rounds=rounds)
-    ratios = sorted((row["climb"] - row["setup"]) / row["bare"] for row in rows)
-    bare, setup = (min(row[name] for row in rows) for name in ("bare", "setup"))
-    return bare / steps, bare / steps * ratios[len(ratios) // 2], setup
+    def beside(_count: int) -> None:
+        sync(device)
+        climbed = time.perf_counter() - last[0]
+        timed.append((climbed, bare_step()))
+        last[0] = time.perf_counter()
+
+    last[0] = time.perf_counter()
+    climb(pairs + 1, beside)
+    timed = timed[1:]
+    setup = min(climb(0) for _ in range(3))
+    bare = statistics.median(b for _, b in timed)
+    return bare, bare * statistics.median(c / b for c, b in timed), setup
 
 
 def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     drawn, (left, right) = figure(2, (11, 4.2))
     for axes, rows, label, unit in ((left, rows_by_side, "pixels (one image)", "px"),
                                     (right, rows_by_batch, "channels per batch (128² each)", "")):
@@ -73,6 +94,8 @@ def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
         axes.plot(xs, [row[1] for row in rows], "s--", label="bare forward+backward")
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g} s"))
+        axes.yaxis.set_minor_formatter(NullFormatter())
         axes.set_xlabel(label)
         axes.set_ylabel("seconds per step")
         axes.grid(True, which="both", alpha=0.3)
@@ -92,7 +115,7 @@ def main() -> None:
     parser.add_argument("--sides", type=int, nargs="+", default=[128, 256, 512, 1024, 2048])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--plot", type=Path, help="save the curves to this PNG")
-    parser.add_argument("--rounds", type=int, help="timed rounds per row (default: 7, or 3 past 512²)")
+    parser.add_argument("--pairs", type=int, help="timed step pairs per row (default: 48 for small images, 6 for a megapixel)")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = load_model("efficientnet_lite0", device=device)
@@ -104,7 +127,7 @@ def main() -> None:
     by_side, by_batch = [], []
     plan = [(1, side) for side in args.sides] + [(batch, 128) for batch in args.batches if batch != 1]
     for batch, side in plan:
-        bare, climb, setup = per_step(model, device, args.layer, batch, side, args.rounds)
+        bare, climb, setup = per_step(model, device, args.layer, batch, side, args.pairs)
         pixels = batch * side * side
         worst = max(worst, climb / bare)
         print(f"{batch:>5} {side:>5} {pixels / MEGA:>10.3f} {bare:>12.4f} {climb:>14.4f} {climb / bare:>6.2f}"

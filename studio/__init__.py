@@ -10,7 +10,10 @@ From Python (see ``studio.api``)::
 The command line imports this package too, so the API loads (with torch) on first use only.
 """
 
+from studio.allocator import keep_freed_memory
 from studio.version import __version__
+
+keep_freed_memory()  # before torch allocates anything: see studio/allocator.py
 
 _API = ("visualize", "render_scene", "render", "wrap", "SceneResult", "Wrapped")
 __all__ = ["PresetError", "StudioError", "__version__", *_API]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from studio.allocator import release_freed_memory
 from studio.errors import PresetError, RenderError, StudioError, interrupted
 from studio.output.cache import PartCache, cached_entry, forget, remember, scene_fingerprint
 from studio.output.writer import RenderWriter
@@ -233,6 +234,7 @@ def render_preset(preset: Preset, out: Path | None = None, quiet: bool = False,
                 raise RenderError(f"{preset.name}/{section.name} failed: "
                                   f"{type(error).__name__}: {error}") from error
         result.seconds[section.name] = time.perf_counter() - started
+        release_freed_memory()
         remember(writer.folder, section.name, setup.fingerprints[index], scene_writer.entry,
                  [path for name, path in writer.written if name == section.name])
         if parts[index].reused:

@@ -33,7 +33,7 @@ steps = 2
      "studio render"),
     ("bench_startup.py", ["--repeat", "1", "--preset", "{tiny}"], "phases of one render"),
     ("bench_distributed.py", ["--nproc", "2", "--preset", "{tiny}"], "speed-up"),
-    ("bench_cost.py", ["--sides", "32", "--batches", "1", "2", "--layer", "blocks.1", "--rounds", "1",
+    ("bench_cost.py", ["--sides", "32", "--batches", "1", "2", "--layer", "blocks.1", "--pairs", "2",
                        "--plot", "{tmp}/cost.png"],
      "worst ratio"),
     ("bench_estimates.py", ["--only", "seed000-faces-clean"], "time estimates within 2x"),
