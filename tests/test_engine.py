@@ -133,21 +133,42 @@ def test_one_image_warps_as_it_would_beside_others():
 def test_deterministic_warp_backward_is_the_exact_adjoint():
     import math
 
-    from studio.optimize.transform import _AdjointWarp, _apply, _pixel_grid, _sample
+    from studio.optimize.transform import _AdjointWarp, _sample
 
     images = torch.randn(2, 3, 20, 24, dtype=torch.float64, requires_grad=True)
     upstream = torch.randn(2, 3, 20, 24, dtype=torch.float64)
-    x, y = _pixel_grid(20, 24, "cpu", torch.float64)
     for angle, scale in [(5.0, 1.03), (40.0, 0.7)]:
         c, s = math.cos(math.radians(angle)) / scale, math.sin(math.radians(angle)) / scale
         affine = (c, -s, 1.3, s, c, -2.2)
-        native = _sample(images, *_apply(affine, x, y))
+        native = _sample(images, affine)
         (native * upstream).sum().backward()
         expected, images.grad = images.grad.clone(), None
         ours = _AdjointWarp.apply(images, affine)
         (ours * upstream).sum().backward()
         assert torch.allclose(ours, native) and torch.allclose(images.grad, expected, atol=1e-12)
         images.grad = None
+
+
+@pytest.mark.parametrize("height", [20, 21])
+def test_one_image_warps_to_grid_samples_numbers_exactly(height):
+    """On the CPU one image is sampled in two halves of rows (a faster split between threads):
+    the picture and its gradient are exactly ``grid_sample``'s, so renders keep their pixels."""
+    import torch.nn.functional as F
+
+    from studio.optimize.transform import FILL, _apply, _pixel_grid, sampling_affine, warp
+
+    images = torch.rand(1, 3, height, 24, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    upstream = torch.rand(1, 3, height, 24, generator=torch.Generator().manual_seed(1))
+    affine = sampling_affine(4.0, 1.04, 3, -2, height, 24)
+    x, y = _pixel_grid(height, 24, "cpu", torch.float32)
+    source_x, source_y = _apply(affine, x, y)
+    grid = torch.stack([source_x * (2 / 23) - 1, source_y * (2 / (height - 1)) - 1], -1)[None]
+    expected = F.grid_sample(images - FILL, grid, align_corners=True) + FILL
+    (expected * upstream).sum().backward()
+    expected_grad, images.grad = images.grad.clone(), None
+    ours = warp(images, affine)
+    (ours * upstream).sum().backward()
+    assert torch.equal(ours, expected) and torch.equal(images.grad, expected_grad)
 
 
 def test_per_octave_schedules_restart_at_each_octave(lite0):
