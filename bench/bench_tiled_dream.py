@@ -3,6 +3,7 @@ and an untiled 1024² run for contrast. Each render is its own `studio render` p
 resident memory comes from the kernel (ru_maxrss of the child).
 
 Usage: python bench/bench_tiled_dream.py [--steps 2] [--layer blocks.4] [--sizes 1024 2048 4096]
+       [--tile 512]
 """
 
 from __future__ import annotations
@@ -57,13 +58,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--layer", default="blocks.4")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
+    parser.add_argument("--tile", type=int, default=512, help="tile side in pixels")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-tiles-"))
     print(f"DeepDream on efficientnet_lite0 up to {args.layer}, {args.steps} steps, CPU")
     for size in args.sizes:
-        peak, seconds = render(size, args.steps, args.layer, 512, work)
+        peak, seconds = render(size, args.steps, args.layer, args.tile, work)
         image_mb = size * size * 3 * 4 / 2**20
-        print(f"{size:5}² tiled (512 px tiles): peak {peak:8.0f} MiB   ({image_mb:6.0f} MiB per float image copy)"
+        print(f"{size:5}² tiled ({args.tile} px tiles): peak {peak:8.0f} MiB   ({image_mb:6.0f} MiB per float image copy)"
               f"   {seconds:6.1f} s")
     peak, seconds = render(args.sizes[0], args.steps, args.layer, None, work)
     print(f"{args.sizes[0]:5}² untiled:               peak {peak:8.0f} MiB   {seconds:6.1f} s")

@@ -23,7 +23,7 @@ steps = 2
 
 @pytest.mark.parametrize("script, arguments, printed", [
     ("bench_step.py", ["--workload", "1x32", "--steps", "2", "--layer", "blocks.1"], "x"),
-    ("bench_tiled_dream.py", ["--sizes", "1024", "--steps", "1", "--layer", "blocks.1"], "1024"),
+    ("bench_tiled_dream.py", ["--sizes", "256", "--tile", "128", "--steps", "1", "--layer", "blocks.1"], "256"),
     ("bench_seed004.py", ["--size", "64", "--window", "32", "--samples", "2", "--steps", "1"], "x"),
     ("bench_train.py", ["--set", "scenes.0.epochs=10"], "whole render process"),
     ("bench_zoom.py", ["--size", "96x64", "--frames", "2", "--steps", "1", "--coherence-size", "64x48",
