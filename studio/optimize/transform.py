@@ -137,9 +137,10 @@ class _HalvesSample(torch.autograd.Function):
     def forward(ctx, images, grid, fill):
         _, channels, height, width = images.shape
         ctx.save_for_backward(images, grid)
-        if height % 2:
-            return F.grid_sample(images, grid.unsqueeze(0), mode="bilinear", padding_mode="zeros",
-                                 align_corners=True) + fill
+        if height % 2:  # no halves: the colour planes go as three images, as the backward does
+            planes = F.grid_sample(images.reshape(channels, 1, height, width), grid.expand(channels, -1, -1, -1),
+                                   mode="bilinear", padding_mode="zeros", align_corners=True)
+            return planes.view(1, channels, height, width) + fill
         halves = torch.ops.aten.grid_sampler_2d(images.expand(2, -1, -1, -1), grid.view(2, height // 2, width, 2),
                                                 0, 0, True)
         # the halves back in one image's order, and the fill added, in one pass
