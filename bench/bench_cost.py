@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from studio.models import LayerTap, load_model  # noqa: E402
 from studio.optimize import Ascent, objectives  # noqa: E402
+from studio.optimize.loop import autocast  # noqa: E402
 from studio.scenes.maximize import Section  # noqa: E402
 from studio.scenes.support.optimizing import ascent_settings  # noqa: E402
 
@@ -53,7 +54,9 @@ def per_step(model, device, layer: str, batch: int, side: int, pairs: int | None
     def bare_step() -> float:
         started = time.perf_counter()
         x = images.clone().requires_grad_(True)
-        (-objective(tap(x)).float().sum()).backward()
+        with autocast(device):  # as the climb runs the network: bf16 on a GPU
+            loss = -objective(tap(x)).float().sum()
+        loss.backward()
         sync(device)
         return time.perf_counter() - started
 

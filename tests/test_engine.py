@@ -149,6 +149,46 @@ def test_deterministic_warp_backward_is_the_exact_adjoint():
         images.grad = None
 
 
+TRITON_WARP_CHECK = """
+import torch
+from studio.optimize.cuda_warp import warp_function
+from studio.optimize.transform import FILL, _sample, sampling_affine
+apply = warp_function()
+generator = torch.Generator().manual_seed(0)
+cases = [((20, 24), (4.0, 1.04, 3, -2)), ((33, 17), (-5.0, 0.95, -4, 5)), ((16, 16), (40.0, 0.7, 1, 1)),
+         ((12, 12), (0.0, 1.0, 2, 0)), ((12, 12), (0.0, 1.0, 40, 0))]
+for (height, width), draw in cases:
+    images = torch.rand(2, 3, height, width, generator=generator, requires_grad=True)
+    upstream = torch.rand(2, 3, height, width, generator=generator)
+    affine = sampling_affine(*draw, height, width)
+    ours = apply(images, affine, FILL)
+    (ours * upstream).sum().backward()
+    ours_grad, images.grad = images.grad, None
+    exact = images.detach().double().requires_grad_(True)  # grid_sample in float64: the reference
+    native = _sample(exact, affine, FILL)
+    (native * upstream.double()).sum().backward()
+    # float32 coordinates put any float32 warp about 1e-5 off (grid_sample's own is as far)
+    assert torch.allclose(ours.double(), native, atol=4e-5), (draw, (ours - native).abs().max())
+    assert torch.allclose(ours_grad.double(), exact.grad, atol=4e-5), (draw, (ours_grad - exact.grad).abs().max())
+print("checked", len(cases))
+"""
+
+
+def test_cuda_warp_kernels_sample_as_grid_sample_and_backpropagate_its_adjoint():
+    """The Triton warp a GPU render uses (run here in Triton's interpreter, on the CPU): its
+    pictures are grid_sample's with mid-grey outside, and its gather backward gives the gradient
+    grid_sample's scatter gives (both against grid_sample in float64), turned, scaled, shifted,
+    and shifted out of sight."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("triton")
+    done = subprocess.run([sys.executable, "-c", TRITON_WARP_CHECK], capture_output=True, text=True,
+                          env={**os.environ, "TRITON_INTERPRET": "1"})
+    assert done.returncode == 0 and "checked 5" in done.stdout, done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("height", [20, 21])
 def test_one_image_warps_to_grid_samples_numbers_exactly(height):
     """On the CPU one image is sampled in two halves of rows (a faster split between threads):

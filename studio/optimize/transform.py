@@ -2,7 +2,8 @@
 kornia's ``get_rotation_matrix2d`` defines it; the warp itself is ours, because on CUDA
 ``grid_sample``'s backward adds with atomics and a render would not reproduce pixel for pixel.
 Our warp's backward is the exact adjoint of bilinear sampling, computed as a gather
-(deterministic); on the CPU the native backward already is.
+(deterministic): two Triton kernels (``cuda_warp.py``), or torch operations where Triton is
+missing; on the CPU the native backward already is deterministic.
 
 Random transforms draw from a seeded CPU ``torch.Generator`` we pass in, never from a global
 RNG, so a render reproduces (lucent#50). One draw per step applies to the whole batch, so an
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
+
+from studio.optimize.cuda_warp import warp_function
 
 FILL = 0.5
 
@@ -218,6 +221,9 @@ def warp(images: torch.Tensor, affine: tuple[float, ...]) -> torch.Tensor:
         affine: (a, b, c, d, e, f) in pixel units.
     """
     if images.device.type == "cuda":
+        kernels = warp_function() if images.dtype == torch.float32 else None
+        if kernels is not None:
+            return kernels(images, affine, FILL)
         return _AdjointWarp.apply(images - FILL, affine) + FILL  # zeros outside then mean FILL outside
     return _sample(images, affine, FILL)
 
