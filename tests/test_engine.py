@@ -85,6 +85,24 @@ def test_shifted_tiles_with_a_halo_match_the_whole_image(lite0):
     assert not torch.allclose(seams, whole.grad, rtol=1e-2, atol=1e-2 * whole.grad.abs().max().item())
 
 
+def test_tiles_show_the_network_pieces_of_one_size_wherever_the_grid_moves():
+    """Pieces cut short at the picture's edge came in hundreds of sizes as the grid moved (each
+    a new convolution plan on a GPU); each piece is now a tile and two halos, a few pixels more at
+    the far edges, and every pixel's gradient still comes from exactly one core."""
+    sizes, covered = set(), []
+
+    def score(piece):
+        sizes.add(tuple(piece.shape[-2:]))
+        return piece.mean(dim=(1, 2, 3))  # a mean, as objectives are: each pixel then weighs 1 / the image's pixels
+
+    image = torch.zeros(1, 3, 1103, 1591)
+    for seed in range(12):
+        gradient, _ = tiled_gradient(image, score, tile=512, halo=64, generator=torch.Generator().manual_seed(seed))
+        covered.append(gradient)
+    assert len(sizes) <= 4, sorted(sizes)
+    assert all(torch.allclose(gradient, torch.full_like(gradient, 1 / image.numel())) for gradient in covered)
+
+
 def test_tiled_dream_raises_activation(lite0):
     objective = objectives.layer_l2("blocks.2")
     ascent = Ascent(lite0, objective, settings(param="pixel", tile=32, halo=16, lr=Ramp(0.02, 0.02)),
