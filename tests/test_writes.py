@@ -131,8 +131,9 @@ def test_the_next_render_removes_what_a_killed_render_left_half_written(cli, wri
     render = subprocess.Popen([sys.executable, "render.py", str(preset), "--out", str(tmp_path), "-q"],
                               cwd=root)
     deadline = time.time() + 120
+    # polled often: on a fast machine the video is open for well under a second
     while not list(folder.glob(".progressive.*.partial.mp4")) and time.time() < deadline and render.poll() is None:
-        time.sleep(0.05)
+        time.sleep(0.005)
     render.send_signal(signal.SIGKILL)
     render.wait()
     left = list(folder.rglob(".*.partial*"))
