@@ -176,8 +176,8 @@ generator = torch.Generator().manual_seed(0)
 cases = [((20, 24), (4.0, 1.04, 3, -2)), ((33, 17), (-5.0, 0.95, -4, 5)), ((16, 16), (40.0, 0.7, 1, 1)),
          ((12, 12), (0.0, 1.0, 2, 0)), ((12, 12), (0.0, 1.0, 40, 0))]
 for (height, width), draw in cases:
-    images = torch.rand(2, 3, height, width, generator=generator, requires_grad=True)
-    upstream = torch.rand(2, 3, height, width, generator=generator)
+    images = torch.rand(1, 3, height, width, generator=generator, requires_grad=True)
+    upstream = torch.rand(1, 3, height, width, generator=generator)
     affine = sampling_affine(*draw, height, width)
     ours = apply(images, affine, FILL)
     (ours * upstream).sum().backward()
