@@ -12,6 +12,7 @@ tensors, which is how the test suite checks them on a machine without a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -85,8 +86,9 @@ class _TritonWarp(torch.autograd.Function):
         batch, channels, height, width = images.shape
         ctx.affine, ctx.shape = affine, images.shape
         out = torch.empty_like(images)
-        sample[(cdiv(height * width, BLOCK), batch * channels)](images, out, height, width, *affine, fill,
-                                                               BLOCK=BLOCK)
+        with _on(images):
+            sample[(cdiv(height * width, BLOCK), batch * channels)](images, out, height, width, *affine, fill,
+                                                                   BLOCK=BLOCK)
         return out
 
     @staticmethod
@@ -100,10 +102,17 @@ class _TritonWarp(torch.autograd.Function):
         reach = max(abs(inverse[0]) + abs(inverse[1]), abs(inverse[2]) + abs(inverse[3])) + SLACK
         span = math.ceil(2 * reach) + 1
         grad_in = torch.empty(ctx.shape, device=grad_out.device, dtype=torch.float32)
-        adjoint[(cdiv(height * width, BLOCK), batch * channels)](
-            grad_out.float().contiguous(), grad_in, height, width, *ctx.affine, *inverse, reach,
-            SPAN=span, BLOCK=BLOCK)
+        with _on(grad_in):
+            adjoint[(cdiv(height * width, BLOCK), batch * channels)](
+                grad_out.float().contiguous(), grad_in, height, width, *ctx.affine, *inverse, reach,
+                SPAN=span, BLOCK=BLOCK)
         return grad_in, None, None
+
+
+def _on(tensor: torch.Tensor):
+    """Triton launches on the current CUDA device, torch on the tensor's: make them the same
+    (a render on ``cuda:1`` from a process whose current device is 0)."""
+    return torch.cuda.device(tensor.device) if tensor.is_cuda else contextlib.nullcontext()
 
 
 KERNELS = None
