@@ -94,12 +94,9 @@ class _TritonWarp(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         cdiv, _, adjoint = KERNELS
-        a, b, c, d, e, f = ctx.affine
         batch, channels, height, width = ctx.shape
-        det = a * e - b * d
-        inverse = (e / det, -b / det, -d / det, a / det)
-        # how far (in output pixels, per axis) a sample within a pixel of a point can come from
-        reach = max(abs(inverse[0]) + abs(inverse[1]), abs(inverse[2]) + abs(inverse[3])) + SLACK
+        inverse, reach = adjoint_reach(ctx.affine)
+        reach += SLACK
         span = math.ceil(2 * reach) + 1
         grad_in = torch.empty(ctx.shape, device=grad_out.device, dtype=torch.float32)
         with _on(grad_in):
@@ -107,6 +104,20 @@ class _TritonWarp(torch.autograd.Function):
                 grad_out.float().contiguous(), grad_in, height, width, *ctx.affine, *inverse, reach,
                 SPAN=span, BLOCK=BLOCK)
         return grad_in, None, None
+
+
+def adjoint_reach(affine: tuple[float, ...]) -> tuple[tuple[float, float, float, float], float]:
+    """The inverse (a, b, d, e) of the affine map's linear part, and how far (in output pixels,
+    per axis) from A⁻¹(q - t) an output pixel whose sample lands within a pixel of q can lie.
+
+    Example:
+        >>> adjoint_reach((2.0, 0.0, 5.0, 0.0, 2.0, -1.0))
+        ((0.5, -0.0, -0.0, 0.5), 0.5)
+    """
+    a, b, _, d, e, _ = affine
+    det = a * e - b * d
+    inverse = (e / det, -b / det, -d / det, a / det)
+    return inverse, max(abs(inverse[0]) + abs(inverse[1]), abs(inverse[2]) + abs(inverse[3]))
 
 
 def _on(tensor: torch.Tensor):

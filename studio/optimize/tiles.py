@@ -49,6 +49,7 @@ def tiled_gradient(images: torch.Tensor, score: Callable[[torch.Tensor], torch.T
         shift_y, shift_x = (int(v) * align for v in torch.randint(0, tile // align, (2,), generator=generator))
     else:
         shift_y = shift_x = 0
+    piece_side = tile + 2 * halo
     gradient = torch.zeros_like(images)
     total = torch.zeros(batch, device=images.device)
     area = height * width
@@ -58,8 +59,8 @@ def tiled_gradient(images: torch.Tensor, score: Callable[[torch.Tensor], torch.T
             top, left = max(top, 0), max(left, 0)
             if bottom <= top or right <= left:
                 continue
-            y0, y1 = _window(top, bottom, height, tile + 2 * halo, halo, align)
-            x0, x1 = _window(left, right, width, tile + 2 * halo, halo, align)
+            y0, y1 = _window(top, bottom, height, piece_side, halo, align)
+            x0, x1 = _window(left, right, width, piece_side, halo, align)
             piece = images[:, :, y0:y1, x0:x1].detach().requires_grad_(True)
             weight = (y1 - y0) * (x1 - x0) / area
             scores = score(piece) * weight

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 
-from studio.optimize.cuda_warp import warp_function
+from studio.optimize.cuda_warp import adjoint_reach, warp_function
 
 FILL = 0.5
 
@@ -182,13 +182,12 @@ class _AdjointWarp(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         height, width = ctx.shape
-        a, b, c, d, e, f = ctx.affine
-        det = a * e - b * d
-        inverse = (e / det, -b / det, 0.0, -d / det, a / det, 0.0)
+        shift_x, shift_y = ctx.affine[2], ctx.affine[5]
+        (inverse_a, inverse_b, inverse_d, inverse_e), reach = adjoint_reach(ctx.affine)
+        inverse = (inverse_a, inverse_b, 0.0, inverse_d, inverse_e, 0.0)
         x, y = _pixel_grid(height, width, grad_out.device, grad_out.dtype)
         # The output pixels whose samples can land within a pixel of q lie near A⁻¹(q - t).
-        centre_x, centre_y = _apply(inverse, x - c, y - f)
-        reach = max(abs(inverse[0]) + abs(inverse[1]), abs(inverse[3]) + abs(inverse[4]))
+        centre_x, centre_y = _apply(inverse, x - shift_x, y - shift_y)
         span = math.ceil(2 * reach) + 2
         start_x, start_y = torch.floor(centre_x - reach), torch.floor(centre_y - reach)
         steps = torch.arange(span, device=grad_out.device, dtype=grad_out.dtype)
