@@ -96,8 +96,8 @@ def plot(rows_by_side, rows_by_batch, path: Path, title: str) -> None:
         axes.plot(xs, [row[2] for row in rows], "o-", label="studio step (defaults)")
         axes.plot(xs, [row[1] for row in rows], "s--", label="bare forward+backward")
         for x, bare, climb in rows:
-            axes.annotate(f"×{climb / bare:.2f}", (x, climb), textcoords="offset points", xytext=(-6, 8),
-                          ha="right", fontsize=8, color="C0")
+            axes.annotate(f"×{climb / bare:.2f}", (x, climb), textcoords="offset points", xytext=(0, 9),
+                          ha="center", fontsize=8, color="C0")
         axes.set_xscale("log", base=2)
         axes.margins(x=0.08, y=0.15)  # room for the ratios above the first and last points
         axes.set_yscale("log")

@@ -3,8 +3,8 @@ Adam.
 
 They are not ``torch.optim`` optimisers on purpose. Every entry point of ``torch.optim`` (even
 constructing one) first imports ``torch._dynamo``, 1.9 s on a 2-core CPU: most of a quick
-render's start-up. Adam here is ``torch.optim.Adam``'s single-tensor arithmetic, operation for
-operation, so it gives the same pixels (the suite checks it), and its ``state_dict`` has
+render's start-up. Adam here is the kernel ``torch.optim.Adam(fused=True)`` runs, called as it
+calls it, so it gives the same pixels (the suite checks it), and its ``state_dict`` has
 ``torch.optim``'s layout, so checkpoints move between the two.
 """
 
@@ -98,7 +98,7 @@ class NormalisedStep(StepRule):
 
 class AdamStep(StepRule):
     """Adam (betas 0.9 and 0.999, eps 1e-8, no weight decay), as ``torch.optim.Adam`` computes
-    it without ``foreach`` or ``fused``. Complex parameters step as pairs of reals, as there.
+    it with ``fused=True``. Complex parameters step as pairs of reals, as there.
 
     Example (early steps move about ``lr`` each, whatever the gradient's size):
         >>> x = torch.tensor([1.0], requires_grad=True)
@@ -111,7 +111,7 @@ class AdamStep(StepRule):
 
     BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
     GROUP = {"betas": (BETA1, BETA2), "eps": EPS, "weight_decay": 0, "amsgrad": False, "maximize": False,
-             "foreach": None, "capturable": False, "differentiable": False, "fused": None,
+             "foreach": None, "capturable": False, "differentiable": False, "fused": True,
              "decoupled_weight_decay": False}
 
     def __init__(self, parameters: list[torch.Tensor], lr: float):
@@ -126,19 +126,18 @@ class AdamStep(StepRule):
                 continue
             if index not in self.moments:
                 self.moments[index] = (torch.zeros_like(tensor), torch.zeros_like(tensor))
-                self.steps[index] = torch.tensor(0.0)
+                self.steps[index] = torch.zeros((), device=tensor.device)
             mean, square = self.moments[index]
             gradient, param = tensor.grad, tensor
             if torch.is_complex(param):
                 gradient, param = torch.view_as_real(gradient), torch.view_as_real(param)
                 mean, square = torch.view_as_real(mean), torch.view_as_real(square)
             self.steps[index] += 1
-            mean.lerp_(gradient, 1 - self.BETA1)
-            square.mul_(self.BETA2).addcmul_(gradient, gradient, value=1 - self.BETA2)
-            step = self.steps[index].item()
-            step_size = self.lr / (1 - self.BETA1 ** step)
-            denominator = square.sqrt().div_((1 - self.BETA2 ** step) ** 0.5).add_(self.EPS)
-            param.addcdiv_(mean, denominator, value=-step_size)
+            # one pass over the five tensors where the single-tensor form makes seven (a 2048²
+            # spectrum: 7 ms instead of 21 ms a step)
+            torch._fused_adam_([param], [gradient], [mean], [square], [], [self.steps[index]], lr=self.lr,
+                               beta1=self.BETA1, beta2=self.BETA2, weight_decay=0.0, eps=self.EPS,
+                               amsgrad=False, maximize=False)
 
     def _state(self) -> dict:
         return {index: {"step": self.steps[index], "exp_avg": mean, "exp_avg_sq": square}
@@ -149,7 +148,7 @@ class AdamStep(StepRule):
             tensor = self.parameters[int(index)]
             self.moments[int(index)] = (saved["exp_avg"].to(tensor.device).clone(),
                                         saved["exp_avg_sq"].to(tensor.device).clone())
-            self.steps[int(index)] = saved["step"].detach().cpu().float().clone()
+            self.steps[int(index)] = saved["step"].detach().to(tensor.device, torch.float32).clone()
 
 
 def make_optimiser(rule: Rule, parameters: list[torch.Tensor], lr: float) -> StepRule:
