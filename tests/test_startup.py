@@ -97,6 +97,29 @@ def test_adam_steps_as_torch_optim_adam_and_their_checkpoints_swap(dtype):
     assert torch.equal(theirs_param, as_real(ours_param))
 
 
+def test_a_spectrums_adam_checkpoint_moves_to_torch_optim_adam_and_back():
+    """torch's fused Adam takes no complex tensor: a spectrum's checkpoint loads into the Adam
+    torch.optim offers for one, which then steps, and its checkpoint loads back into ours."""
+    generator = torch.Generator().manual_seed(0)
+    ours_param = torch.randn(2, 3, 8, 5, dtype=torch.complex64, generator=generator).requires_grad_()
+    ours = AdamStep([ours_param], lr=0.05)
+    for _ in range(3):
+        ours_param.grad = torch.randn(ours_param.shape, dtype=ours_param.dtype, generator=generator)
+        ours.step()
+    theirs_param = ours_param.detach().clone().requires_grad_()
+    theirs = torch.optim.Adam([theirs_param], lr=0.05)
+    theirs.load_state_dict(copy.deepcopy(ours.state_dict()))
+    back = AdamStep([ours_param], lr=0.05)
+    back.load_state_dict(copy.deepcopy(theirs.state_dict()))
+    for key, saved in ours.state_dict()["state"][0].items():
+        assert torch.equal(back.state_dict()["state"][0][key], saved), key
+    gradient = torch.randn(ours_param.shape, dtype=ours_param.dtype, generator=generator)
+    theirs_param.grad, ours_param.grad = gradient.clone(), gradient.clone()
+    theirs.step()  # a group that asked for the fused kernel would fail here
+    back.step()
+    assert torch.allclose(theirs_param, ours_param, rtol=0, atol=1e-6)  # two kernels, one Adam
+
+
 def test_normalised_step_moves_each_image_by_lr_on_average():
     images = torch.zeros(2, 3, 4, 4, requires_grad=True)
     images.grad = torch.randn(2, 3, 4, 4) * torch.tensor([1.0, 100.0]).view(2, 1, 1, 1)

@@ -58,8 +58,12 @@ class StepRule:
 
     GROUP: dict = {}  # the hyperparameters torch.optim's equivalent keeps beside lr
 
+    def group(self) -> dict:
+        """:attr:`GROUP` as this rule's parameters make it."""
+        return self.GROUP
+
     def state_dict(self) -> dict:
-        group = {"lr": self.lr, **self.GROUP, "params": list(range(len(self.parameters)))}
+        group = {"lr": self.lr, **self.group(), "params": list(range(len(self.parameters)))}
         return {"state": self._state(), "param_groups": [group]}
 
     def load_state_dict(self, saved: dict) -> None:
@@ -111,13 +115,19 @@ class AdamStep(StepRule):
 
     BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
     GROUP = {"betas": (BETA1, BETA2), "eps": EPS, "weight_decay": 0, "amsgrad": False, "maximize": False,
-             "foreach": None, "capturable": False, "differentiable": False, "fused": True,
+             "foreach": None, "capturable": False, "differentiable": False,
              "decoupled_weight_decay": False}
 
     def __init__(self, parameters: list[torch.Tensor], lr: float):
         super().__init__(parameters, lr)
         self.moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.steps: dict[int, torch.Tensor] = {}
+
+    def group(self) -> dict:
+        # torch's fused Adam refuses complex parameters (a spectrum): a checkpoint of one asks
+        # torch.optim for its default Adam, which takes them, rather than for one that cannot step
+        fused = all(tensor.is_floating_point() for tensor in self.parameters)
+        return {**self.GROUP, "fused": True if fused else None}
 
     @torch.no_grad()
     def step(self) -> None:
