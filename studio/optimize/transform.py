@@ -113,6 +113,12 @@ def _sampling_grid(affine: tuple[float, ...], height: int, width: int, device, d
     return grid
 
 
+def _bilinear(images: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """``grid_sample`` of every image (B, C, H, W) at the one ``grid`` (H, W, 2), zeros outside."""
+    return F.grid_sample(images, grid.expand(images.shape[0], -1, -1, -1), mode="bilinear", padding_mode="zeros",
+                         align_corners=True)
+
+
 def _sample(images: torch.Tensor, affine: tuple[float, ...], fill: float = 0.0) -> torch.Tensor:
     """Bilinear samples of ``images`` (B, C, H, W) where ``affine`` maps each output pixel;
     ``fill`` outside."""
@@ -121,8 +127,7 @@ def _sample(images: torch.Tensor, affine: tuple[float, ...], fill: float = 0.0) 
     shifted = images - fill if fill else images  # zeros outside then means fill outside
     if images.device.type == "cpu" and (batch == 1 or height % 2 == 0):
         return _HalvesSample.apply(shifted, grid, fill)
-    found = F.grid_sample(shifted, grid.expand(batch, -1, -1, -1), mode="bilinear", padding_mode="zeros",
-                          align_corners=True)
+    found = _bilinear(shifted, grid)
     return found + fill if fill else found
 
 
@@ -146,13 +151,9 @@ class _HalvesSample(torch.autograd.Function):
         batch, channels, height, width = images.shape
         ctx.save_for_backward(images, grid)
         if batch > 1:
-            found = F.grid_sample(images, grid.expand(batch, -1, -1, -1), mode="bilinear", padding_mode="zeros",
-                                  align_corners=True)
-            return found + fill
+            return _bilinear(images, grid) + fill
         if height % 2:
-            planes = F.grid_sample(images.reshape(channels, 1, height, width), grid.expand(channels, -1, -1, -1),
-                                   mode="bilinear", padding_mode="zeros", align_corners=True)
-            return planes.view(1, channels, height, width) + fill
+            return _bilinear(images.reshape(channels, 1, height, width), grid).view(1, channels, height, width) + fill
         halves = torch.ops.aten.grid_sampler_2d(images.expand(2, -1, -1, -1), grid.view(2, height // 2, width, 2),
                                                 0, 0, True)
         # the halves back in one image's order, and the fill added, in one pass
